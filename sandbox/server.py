@@ -1,0 +1,98 @@
+"""Run both emulators on 127.0.0.1, each on its own port, in this process.
+
+Used by `python -m sandbox serve` and, in-process, by the test fixtures.
+"""
+import os
+import tempfile
+import threading
+
+from werkzeug.serving import make_server
+
+from sandbox.emulator import SandboxContext
+from sandbox.wsgi import ControlledApp
+
+
+class Sandbox:
+    def __init__(self, host="127.0.0.1", ec2_port=0, ecs_port=0, transition_seconds=1.0, seed=None,
+                 clouds=("ec2", "ecs")):
+        self.host = host
+        self.ctx = SandboxContext(transition_seconds=float(transition_seconds), seed=seed)
+        self.emulators = {}
+        # Imported here so that `python -m sandbox --help` stays fast.
+        if "ec2" in clouds:
+            from sandbox.ec2 import Ec2Emulator
+
+            self.emulators["ec2"] = Ec2Emulator(self.ctx)
+        if "ecs" in clouds:
+            from sandbox.ecs import EcsEmulator
+
+            self.emulators["ecs"] = EcsEmulator(self.ctx)
+        self._servers = {}
+        self._threads = []
+        self._ports = {"ec2": ec2_port, "ecs": ecs_port}
+
+    @property
+    def ec2(self):
+        return self.emulators["ec2"]
+
+    @property
+    def ecs(self):
+        return self.emulators["ecs"]
+
+    def advance_clock(self, seconds):
+        offset = self.ctx.clock.advance(seconds)
+        for emulator in self.emulators.values():
+            emulator.on_clock_advanced()
+        return offset
+
+    def start(self):
+        for name, emulator in self.emulators.items():
+            server = make_server(self.host, self._ports[name], ControlledApp(self, emulator), threaded=True)
+            server.daemon_threads = True
+            self._servers[name] = server
+            thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def url(self, name):
+        return f"http://{self.host}:{self._servers[name].server_port}"
+
+    @property
+    def ec2_url(self):
+        return self.url("ec2")
+
+    @property
+    def ecs_url(self):
+        return self.url("ecs")
+
+    def env(self):
+        env = {}
+        for name, emulator in self.emulators.items():
+            env.update(emulator.env(self.url(name)))
+        return env
+
+    def write_env_file(self, path):
+        """Write KEY=VALUE lines atomically: a reader never sees half a file."""
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sandbox-env-")
+        with os.fdopen(fd, "w") as handle:
+            for key, value in self.env().items():
+                handle.write(f"{key}={value}\n")
+        os.chmod(tmp, 0o600)  # it holds the sandbox's secrets
+        os.replace(tmp, path)
+
+    def stop(self):
+        for server in self._servers.values():
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._servers.clear()
+        self._threads.clear()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

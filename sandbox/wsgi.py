@@ -1,0 +1,94 @@
+"""HTTP front of one emulator: `/_sandbox/*` control routes, everything else to the cloud API.
+
+A crash anywhere becomes a JSON 500 and the server keeps serving.
+"""
+import json
+import traceback
+import uuid
+
+from sandbox.control import ControlError
+
+
+def _json_response(start_response, status, body):
+    payload = json.dumps(body).encode()
+    start_response(
+        f"{status} {'OK' if status < 400 else 'Error'}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+    )
+    return [payload]
+
+
+def _read_json(environ):
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    raw = environ["wsgi.input"].read(length) if length else b""
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ControlError("the body is not JSON")
+
+
+class ControlledApp:
+    """WSGI app for one port: one emulator, the shared sandbox around it."""
+
+    def __init__(self, sandbox, emulator):
+        self.sandbox = sandbox
+        self.emulator = emulator
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        try:
+            if path.startswith("/_sandbox/"):
+                return self._control(environ, start_response, path[len("/_sandbox/"):])
+            return self.emulator.api(environ, start_response)
+        except ControlError as exc:
+            return _json_response(start_response, 400, {"error": str(exc)})
+        except Exception:  # keep serving whatever a handler did
+            request_id = str(uuid.uuid4()).upper()
+            traceback.print_exc()
+            return _json_response(
+                start_response,
+                500,
+                {"RequestId": request_id, "Code": "InternalError",
+                 "Message": "The request processing has failed due to some unknown error."},
+            )
+
+    def _control(self, environ, start_response, route):
+        method = environ.get("REQUEST_METHOD", "GET")
+        emulator = self.emulator
+        if route == "calls" and method == "GET":
+            return _json_response(start_response, 200, emulator.calls.snapshot())
+        if method != "POST":
+            return _json_response(start_response, 405, {"error": f"{method} /_sandbox/{route} is not a control call"})
+        body = _read_json(environ)
+        if route == "reset":
+            emulator.reset()
+            return _json_response(start_response, 200, {"reset": emulator.name})
+        if route == "faults":
+            fault = emulator.faults.add(body)
+            return _json_response(start_response, 200, {"fault": fault.__dict__})
+        if route == "stuck":
+            rule = emulator.overrides.set_stuck(body)
+            emulator.on_stuck(body["instance_ids"], rule)
+            return _json_response(start_response, 200, {"stuck": body["instance_ids"], "state": rule.state})
+        if route == "clock":
+            try:
+                seconds = float(body.get("advance_seconds"))
+            except (TypeError, ValueError):
+                raise ControlError("'advance_seconds' must be a number")
+            try:
+                offset = self.sandbox.advance_clock(seconds)
+            except ValueError as exc:
+                raise ControlError(str(exc))
+            return _json_response(start_response, 200, {"offset_seconds": offset, "now": self.sandbox.ctx.clock.now()})
+        if route == "events":
+            event = emulator.overrides.add_event(body)
+            return _json_response(start_response, 200, {"event": event})
+        if route == "health":
+            emulator.overrides.set_health(body)
+            return _json_response(start_response, 200, {"health": body})
+        return _json_response(start_response, 404, {"error": f"no control call /_sandbox/{route}"})
