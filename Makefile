@@ -12,9 +12,10 @@ export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 # Two workers: this machine (and CI) has 2 cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv collection test unit sandbox-test integration sanity lint clean
+.PHONY: help venv collection demo test unit sandbox-test integration sanity lint clean
 
 help:
+	@echo "make demo   - start the sandbox, seed a fleet on both clouds, run playbooks/demo.yml, stop the sandbox"
 	@echo "make test   - everything CI runs (unit, sandbox, integration, ansible-test sanity, ansible-lint)"
 	@echo "make clean  - remove the venv and caches"
 
@@ -54,6 +55,9 @@ sanity: collection
 lint: collection
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --profile production
 	$(VENV)/bin/antsibull-changelog lint
+
+demo: collection
+	sandbox/demo.sh
 
 test: unit sandbox-test integration sanity lint
 

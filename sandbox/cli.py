@@ -17,6 +17,10 @@ def _parser():
     serve.add_argument("--transition-seconds", type=float, default=1.0,
                        help="how long pending/starting/stopping/shutting-down last (default 1.0)")
     serve.add_argument("--seed", type=int, default=None, help="make ids, credentials and fault rates repeatable")
+    seed = sub.add_parser("seed", help="launch the demo fleet on a running sandbox")
+    seed.add_argument("--env-file", required=True, help="the env file `serve` wrote")
+    seed.add_argument("--out", required=True, help="where to write the fleet as JSON (playbook extra vars)")
+    seed.add_argument("--running", type=int, default=4, help="running instances per cloud (default 4)")
     return parser
 
 
@@ -63,8 +67,52 @@ def serve(args):
     return 0
 
 
+def read_env_file(path):
+    env = {}
+    with open(path) as handle:
+        for line in handle:
+            key, sep, value = line.strip().partition("=")
+            if sep:
+                env[key] = value
+    return env
+
+
+def seed(args):
+    import json
+
+    from sandbox import fleet
+
+    env = read_env_file(args.env_file)
+    ec2_running = fleet.launch_ec2(env, args.running, tags={"team": "demo"})
+    ec2_stopped = fleet.launch_ec2(env, 1, tags={"team": "demo"})
+    ec2_protected = fleet.launch_ec2(env, 1, protected=True, tags={"team": "demo", "role": "database"})
+    ecs_running = fleet.launch_ecs(env, args.running, tags={"team": "demo"})
+    ecs_stopped = fleet.launch_ecs(env, 1, tags={"team": "demo"})
+    ecs_protected = fleet.launch_ecs(env, 1, protected=True, tags={"team": "demo", "role": "database"})
+    fleet.wait_for(lambda ids: fleet.ec2_states(env, ids), ec2_stopped, {"running"})
+    fleet.wait_for(lambda ids: fleet.ecs_states(env, ids), ecs_stopped, {"Running"})
+    fleet.stop_ec2(env, ec2_stopped)
+    fleet.stop_ecs(env, ecs_stopped)
+    fleet.wait_for(lambda ids: fleet.ec2_states(env, ids), ec2_stopped, {"stopped"})
+    fleet.wait_for(lambda ids: fleet.ecs_states(env, ids), ecs_stopped, {"Stopped"})
+    demo_fleet = {"fleets": [
+        {"cloud": "aws", "region": env.get("AWS_REGION", "us-east-1"),
+         "instance_ids": ec2_running + ec2_stopped + ec2_protected},
+        {"cloud": "alicloud", "region": env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
+         "instance_ids": ecs_running + ecs_stopped + ecs_protected},
+    ]}
+    with open(args.out, "w") as handle:
+        json.dump(demo_fleet, handle, indent=2)
+    print(f"sandbox: seeded {len(demo_fleet['fleets'][0]['instance_ids'])} EC2 and "
+          f"{len(demo_fleet['fleets'][1]['instance_ids'])} ECS instances "
+          "(running, one stopped, one protected on each) -> " + args.out, flush=True)
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "seed":
+        return seed(args)
     return 2

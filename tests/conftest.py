@@ -3,26 +3,12 @@
 `sandbox` gives both clouds; each test starts from a reset sandbox. `sandbox_env` is the
 env-file content as a dict (endpoints and credentials), for SDK clients and ansible-playbook.
 """
-import json
-import urllib.request
-
 import pytest
 
 from sandbox.server import Sandbox
 
 # Fast transitions keep the suite quick; tests that measure a transition set their own.
 TEST_TRANSITION_SECONDS = 0.3
-
-
-def control(url, route, body=None):
-    """Call the sandbox control API; GET when there is no body."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        f"{url}/_sandbox/{route}", data=data, method="GET" if data is None else "POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture(scope="session")

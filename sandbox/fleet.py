@@ -1,0 +1,143 @@
+"""Launch fleets on the sandbox through the unmodified SDKs, as a user's code would.
+
+Used by `python -m sandbox seed` (the demo) and by the integration tests. `env` is the
+env-file content as a dict (see `Sandbox.env()`).
+"""
+import time
+
+EC2_IMAGE = "ami-12c6146b"  # one of moto's default AMIs
+EC2_TYPE = "t3.micro"
+ECS_IMAGE = "aliyun_3_x64_20G_alibase_20240819.vhd"
+ECS_TYPE = "ecs.g7.large"
+ECS_VSWITCH = "vsw-sandbox0001"
+ECS_SECURITY_GROUP = "sg-sandbox0001"
+
+
+def ec2_client(env):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "ec2",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        config=Config(retries={"mode": "standard", "max_attempts": 5}),
+    )
+
+
+def ecs_client(env, **config):
+    from alibabacloud_ecs20140526.client import Client
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    scheme, _, host = env["ALIBABA_CLOUD_ECS_ENDPOINT"].partition("://")
+    return Client(Config(
+        access_key_id=env["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+        access_key_secret=env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+        region_id=env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
+        endpoint=host,
+        protocol=scheme,
+        **config,
+    ))
+
+
+def _ec2_tag_spec(tags):
+    if not tags:
+        return []
+    return [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+
+
+def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_protected=False):
+    """Launch `count` EC2 instances; ids in launch order."""
+    client = ec2_client(env)
+    ids = []
+    remaining = count
+    while remaining > 0:
+        amount = min(remaining, 100)
+        kwargs = dict(ImageId=EC2_IMAGE, InstanceType=EC2_TYPE, MinCount=amount, MaxCount=amount,
+                      TagSpecifications=_ec2_tag_spec(tags))
+        if protected:
+            kwargs["DisableApiTermination"] = True
+        if stop_protected:
+            kwargs["DisableApiStop"] = True
+        if hibernation:
+            kwargs["HibernationOptions"] = {"Configured": True}
+        response = client.run_instances(**kwargs)
+        ids += [i["InstanceId"] for i in response["Instances"]]
+        remaining -= amount
+    return ids
+
+
+def launch_ecs(env, count, protected=False, tags=None):
+    """Launch `count` ECS instances; ids in launch order."""
+    from alibabacloud_ecs20140526 import models
+
+    client = ecs_client(env)
+    ids = []
+    remaining = count
+    while remaining > 0:
+        amount = min(remaining, 100)
+        request = models.RunInstancesRequest(
+            region_id=env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
+            image_id=ECS_IMAGE, instance_type=ECS_TYPE, v_switch_id=ECS_VSWITCH,
+            security_group_id=ECS_SECURITY_GROUP, amount=amount, deletion_protection=protected,
+            tag=[models.RunInstancesRequestTag(key=k, value=v) for k, v in (tags or {}).items()] or None,
+        )
+        response = client.run_instances(request)
+        ids += list(response.body.instance_id_sets.instance_id_set)
+        remaining -= amount
+    return ids
+
+
+def ec2_states(env, ids):
+    client = ec2_client(env)
+    states = {}
+    for start in range(0, len(ids), 100):
+        for reservation in client.describe_instances(InstanceIds=ids[start:start + 100])["Reservations"]:
+            for instance in reservation["Instances"]:
+                states[instance["InstanceId"]] = instance["State"]["Name"]
+    return states
+
+
+def ecs_states(env, ids):
+    """Status per id; a released instance is absent from DescribeInstances and reads 'Released'."""
+    import json
+
+    from alibabacloud_ecs20140526 import models
+
+    client = ecs_client(env)
+    states = {i: "Released" for i in ids}
+    for start in range(0, len(ids), 100):
+        request = models.DescribeInstancesRequest(
+            region_id=env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
+            instance_ids=json.dumps(ids[start:start + 100]), page_size=100,
+        )
+        for instance in client.describe_instances(request).body.instances.instance:
+            states[instance.instance_id] = instance.status
+    return states
+
+
+def wait_for(read_states, ids, wanted, timeout=30.0):
+    """Poll until every id reads one of `wanted`; returns the last states."""
+    deadline = time.monotonic() + timeout
+    while True:
+        states = read_states(ids)
+        if all(states.get(i) in wanted for i in ids):
+            return states
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not {wanted}: { {i: s for i, s in states.items() if s not in wanted} }")
+        time.sleep(0.05)
+
+
+def stop_ec2(env, ids):
+    ec2_client(env).stop_instances(InstanceIds=ids)
+
+
+def stop_ecs(env, ids):
+    from alibabacloud_ecs20140526 import models
+
+    client = ecs_client(env)
+    for start in range(0, len(ids), 100):
+        client.stop_instances(models.StopInstancesRequest(
+            region_id=env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"), instance_id=ids[start:start + 100]))
