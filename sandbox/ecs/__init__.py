@@ -1,0 +1,62 @@
+"""Emulator of the Alibaba Cloud ECS OpenAPI, version 2014-05-26 (RPC style, JSON).
+
+Split like moto: `models` is the state machine, `responses` the wire format, `signature`
+the two request signatures, `params`/`paging` the parameter conventions.
+
+Pointing the unmodified SDK at it (http, with a port): give the endpoint as host:port and the
+scheme separately; the SDK sends `Host: 127.0.0.1:PORT` and builds `http://127.0.0.1:PORT/?...`
+(request.port stays 80, so no second port is appended)::
+
+    from alibabacloud_ecs20140526.client import Client
+    from alibabacloud_tea_openapi.utils_models import Config
+    Client(Config(access_key_id=..., access_key_secret=..., region_id="cn-hangzhou",
+                  endpoint="127.0.0.1:PORT", protocol="http"))
+
+Every ECS action is `POST /` with the API parameters in the query string. With the default
+Config the request is signed ACS3-HMAC-SHA256 (action/version in x-acs-* headers); with
+`Config(signature_algorithm="v2")` it is the older HMAC-SHA1 query signature. Both are
+accepted. Errors raise `alibabacloud_tea_openapi.exceptions.ClientException` (4xx) or
+`ServerException` (5xx) with `.code` (e.g. "IncorrectInstanceStatus"), `.status_code`,
+`.message` ("code: 403, <Message> request id: <id>"), `.request_id` and `.data` (the JSON body).
+"""
+from sandbox.control import ControlError
+from sandbox.ecs.models import EcsError, EcsModel
+from sandbox.ecs.responses import EcsApi
+from sandbox.ecs.signature import Verifier
+from sandbox.emulator import Emulator, make_credentials
+
+__all__ = ["EcsEmulator", "EcsError"]
+
+
+class EcsEmulator(Emulator):
+    name = "ecs"
+
+    def __init__(self, ctx):
+        super().__init__(ctx, make_credentials("LTAI", ctx.seed))
+        self.model = EcsModel(ctx, self.overrides)
+        self.verifier = Verifier(self.credentials)
+        self._api = EcsApi(self)
+
+    def api(self, environ, start_response):
+        return self._api(environ, start_response)
+
+    def reset_state(self):
+        self.model.reset()
+
+    def on_clock_advanced(self):
+        self.model.settle_all()
+
+    def on_stuck(self, instance_ids, rule):
+        unknown = [i for i in instance_ids if i not in set(self.model.known(instance_ids))]
+        if unknown:
+            for instance_id in instance_ids:  # a rejected request leaves no rule behind
+                self.overrides.release_stuck(instance_id)
+            raise ControlError(f"unknown ECS instance ids: {', '.join(unknown)}")
+
+    def env(self, endpoint_url):
+        return {
+            "ALIBABA_CLOUD_ECS_ENDPOINT": endpoint_url,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": self.credentials.access_key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.credentials.access_key_secret,
+            "ALIBABA_CLOUD_REGION_ID": "cn-hangzhou",
+        }

@@ -1,0 +1,286 @@
+"""ECS wire format: read an RPC request, authenticate it, call the model, render JSON.
+
+One handler per action: it turns `Params` into model arguments and the model's answer into
+the response body ECS sends. Knows nothing of state beyond calling `EcsModel` methods.
+"""
+import json
+import traceback
+import uuid
+from urllib.parse import parse_qsl
+
+from sandbox.ecs.models import EcsError
+from sandbox.ecs.paging import Page
+from sandbox.ecs.params import Params, bad
+from sandbox.ecs.signature import AuthError
+
+VERSION = "2014-05-26"
+HOST_ID = "ecs.cn-hangzhou.aliyuncs.com"
+# Wire fields that are signature or protocol plumbing, not API parameters (kept out of the call log).
+BOILERPLATE = {"AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce",
+               "SignatureType", "Timestamp", "Format", "Version", "Action", "SecurityToken", "BearerToken"}
+MAX_BODY = 1 << 20
+
+
+def _request_id():
+    return str(uuid.uuid4()).upper()
+
+
+def _respond(start_response, status, body):
+    payload = json.dumps(body).encode()
+    start_response(f"{status} {'OK' if status < 400 else 'Error'}",
+                   [("Content-Type", "application/json;charset=utf-8"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def error_body(request_id, code, message):
+    return {"RequestId": request_id, "HostId": HOST_ID, "Code": code, "Message": message,
+            "Recommend": f"https://api.aliyun.com/troubleshoot?q={code}&product=Ecs"}
+
+
+def _read_request(environ):
+    query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(min(length, MAX_BODY)) if length > 0 else b""
+    form = {}
+    if body and "application/x-www-form-urlencoded" in (environ.get("CONTENT_TYPE") or ""):
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return query, body, form
+
+
+class EcsApi:
+    """The WSGI side of the emulator; `emulator` gives calls, faults, verifier and model."""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+
+    def __call__(self, environ, start_response):
+        request_id = _request_id()
+        action, params = "", {}
+        try:
+            query, body, form = _read_request(environ)
+            action = environ.get("HTTP_X_ACS_ACTION") or query.get("Action") or form.get("Action") or ""
+            params = {k: v for k, v in {**query, **form}.items() if k not in BOILERPLATE}
+            self.emulator.verifier.verify(environ, query, body, form)
+        except AuthError as err:
+            return self._error(start_response, request_id, action, params, err)
+        except Exception:  # a request we cannot even read is still answered in ECS's format
+            traceback.print_exc()
+            return self._error(start_response, request_id, action, params,
+                               EcsError("InvalidParameter", 400, "The request could not be read."))
+        fault = self.emulator.faults.take(action)
+        if fault is not None:
+            return self._error(start_response, request_id, action, params,
+                               EcsError(fault.code, fault.http_status, fault.message))
+        try:
+            version = environ.get("HTTP_X_ACS_VERSION") or query.get("Version") or form.get("Version")
+            if version != VERSION:
+                raise EcsError("InvalidVersion", 400, f"Specified parameter Version ({version}) is not valid.")
+            handler = HANDLERS.get(action)
+            if handler is None:
+                raise EcsError("InvalidAction.NotFound", 404,
+                               f"Specified api ({action}) is not found, please check your url and method.")
+            result = handler(self.emulator.model, Params(params))
+        except EcsError as err:
+            return self._error(start_response, request_id, action, params, err)
+        except Exception:  # a handler crash: ECS's 500, and the server keeps serving
+            traceback.print_exc()
+            return self._error(start_response, request_id, action, params,
+                               EcsError("InternalError", 500, "The request processing has failed due to some "
+                                                              "unknown error, exception or failure."))
+        self.emulator.calls.record(action, params, 200, None)
+        return _respond(start_response, 200, {"RequestId": request_id, **(result or {})})
+
+    def _error(self, start_response, request_id, action, params, err):
+        self.emulator.calls.record(action, params, err.http_status, err.code)
+        return _respond(start_response, err.http_status, error_body(request_id, err.code, err.message))
+
+
+# ---- handlers: Params -> model -> response body ---------------------------------------------
+
+def _batch_mode(p):
+    mode = p.str("BatchOptimization", choices=("AllTogether", "SuccessFirst")) or "AllTogether"
+    return mode == "AllTogether"
+
+
+def run_instances(model, p):
+    image_id = p.str("ImageId", required=True)
+    instance_type = p.str("InstanceType", required=True)
+    groups = p.indexed("SecurityGroupIds") or ([p.str("SecurityGroupId")] if p.str("SecurityGroupId") else [])
+    for group in groups:
+        if not group.startswith("sg-"):
+            raise bad("SecurityGroupId", group, " It must start with sg-.")
+    data_disks = []
+    for record in p.records("DataDisk"):
+        size = Params(record).int("Size", 40, 20, 32768)
+        data_disks.append({"Size": size, "Category": record.get("Category", "cloud_essd")})
+    system = p.sub("SystemDisk")
+    if "Size" in system:
+        system["Size"] = Params(system).int("Size", 40, 20, 2048)
+    ids = model.run_instances(
+        image_id, instance_type, amount=p.int("Amount", 1, 1, 100),
+        vswitch_id=p.str("VSwitchId", prefix="vsw-"), security_group_ids=groups,
+        instance_name=p.str("InstanceName"), tags=dict((k, v or "") for k, v in p.tags()),
+        deletion_protection=p.bool("DeletionProtection"), auto_release_time=p.str("AutoReleaseTime"),
+        zone_id=p.str("ZoneId"), system_disk=system, data_disks=data_disks, dry_run=p.bool("DryRun"),
+    )
+    return {"InstanceIdSets": {"InstanceIdSet": ids}, "OrderId": "", "TradePrice": 0.0}
+
+
+def describe_instances(model, p):
+    page = Page.from_params(p.raw)
+    instances, paging = model.describe_instances(
+        page, instance_ids=p.json_ids("InstanceIds"),
+        status=p.str("Status", choices=("Pending", "Running", "Starting", "Stopping", "Stopped")),
+        name=p.str("InstanceName"), tags=p.tags(), zone_id=p.str("ZoneId"), vswitch_id=p.str("VSwitchId"),
+        image_id=p.str("ImageId"), instance_type=p.str("InstanceType"),
+    )
+    return {"Instances": {"Instance": instances}, **paging}
+
+
+def describe_instance_status(model, p):
+    page = Page.from_params(p.raw, max_size=50)
+    ids = p.ids("InstanceId", required=False) or None
+    statuses, paging = model.describe_instance_status(page, instance_ids=ids, zone_id=p.str("ZoneId"))
+    return {"InstanceStatuses": {"InstanceStatus": statuses}, **paging}
+
+
+def describe_instances_full_status(model, p):
+    page = Page.from_params(p.raw)
+    rows, paging = model.describe_full_status(
+        page, instance_ids=p.ids("InstanceId", required=False) or None,
+        status=p.str("Status", choices=("Pending", "Running", "Starting", "Stopping", "Stopped")),
+        health=p.str("HealthStatus"),
+    )
+    return {"InstanceFullStatusSet": {"InstanceFullStatusType": rows}, **paging}
+
+
+def _instance_responses(responses):
+    return {"InstanceResponses": {"InstanceResponse": responses}}
+
+
+def stop_instances(model, p):
+    return _instance_responses(model.stop_instances(
+        p.ids("InstanceId"), force=p.bool("ForceStop"),
+        stopped_mode=p.str("StoppedMode", choices=("KeepCharging", "StopCharging")),
+        all_together=_batch_mode(p), dry_run=p.bool("DryRun")))
+
+
+def stop_instance(model, p):
+    p.bool("Hibernate")
+    p.bool("ConfirmStop")
+    model.stop_instances([p.str("InstanceId", required=True)], force=p.bool("ForceStop"),
+                         stopped_mode=p.str("StoppedMode", choices=("KeepCharging", "StopCharging")),
+                         dry_run=p.bool("DryRun"))
+
+
+def start_instances(model, p):
+    return _instance_responses(model.start_instances(p.ids("InstanceId"), all_together=_batch_mode(p),
+                                                     dry_run=p.bool("DryRun")))
+
+
+def start_instance(model, p):
+    model.start_instances([p.str("InstanceId", required=True)], dry_run=p.bool("DryRun"))
+
+
+def reboot_instances(model, p):
+    return _instance_responses(model.reboot_instances(
+        p.ids("InstanceId"), force=p.bool("ForceReboot"), all_together=_batch_mode(p), dry_run=p.bool("DryRun")))
+
+
+def reboot_instance(model, p):
+    model.reboot_instances([p.str("InstanceId", required=True)], force=p.bool("ForceStop"), dry_run=p.bool("DryRun"))
+
+
+def delete_instances(model, p):
+    p.bool("ForceStop")
+    model.delete_instances(p.ids("InstanceId"), force=p.bool("Force"), dry_run=p.bool("DryRun"))
+
+
+def delete_instance(model, p):
+    p.bool("ForceStop")
+    model.delete_instances([p.str("InstanceId", required=True)], force=p.bool("Force"), dry_run=p.bool("DryRun"))
+
+
+def modify_instance_auto_release_time(model, p):
+    model.set_auto_release_time(p.str("InstanceId", required=True), p.str("AutoReleaseTime"))
+
+
+def modify_instance_attribute(model, p):
+    protection = p.bool("DeletionProtection", default=None) if p.get("DeletionProtection") not in (None, "") else None
+    model.modify_instance_attribute(p.str("InstanceId", required=True), deletion_protection=protection,
+                                    instance_name=p.str("InstanceName"))
+
+
+def describe_disks(model, p):
+    disks, paging = model.describe_disks(
+        Page.from_params(p.raw), instance_id=p.str("InstanceId"), disk_ids=p.json_ids("DiskIds"),
+        disk_type=p.str("DiskType", choices=("all", "system", "data")))
+    return {"Disks": {"Disk": disks}, **paging}
+
+
+def create_snapshot(model, p):
+    snapshot_id = model.create_snapshot(p.str("DiskId", required=True), name=p.str("SnapshotName"),
+                                        tags=dict((k, v or "") for k, v in p.tags()))
+    return {"SnapshotId": snapshot_id}
+
+
+def describe_snapshots(model, p):
+    snapshots, paging = model.describe_snapshots(
+        Page.from_params(p.raw), snapshot_ids=p.json_ids("SnapshotIds"), disk_id=p.str("DiskId"),
+        instance_id=p.str("InstanceId"), status=p.str("Status", choices=("progressing", "accomplished", "failed", "all")),
+        name=p.str("SnapshotName"))
+    return {"Snapshots": {"Snapshot": snapshots}, **paging}
+
+
+def create_image(model, p):
+    instance_id, snapshot_id = p.str("InstanceId"), p.str("SnapshotId")
+    if not instance_id and not snapshot_id:
+        from sandbox.ecs.params import missing
+        raise missing("InstanceId")
+    image_id = model.create_image(instance_id=instance_id, snapshot_id=snapshot_id, name=p.str("ImageName"),
+                                  tags=dict((k, v or "") for k, v in p.tags()), dry_run=p.bool("DryRun"))
+    return {"ImageId": image_id}
+
+
+def describe_images(model, p):
+    ids = [i for i in (p.str("ImageId") or "").split(",") if i] or None
+    statuses = tuple(s for s in (p.str("Status") or "Available").split(",") if s)
+    for status in statuses:
+        if status not in ("Creating", "Waiting", "Available", "UnAvailable", "CreateFailed", "Deprecated"):
+            raise bad("Status", status)
+    images, paging = model.describe_images(
+        Page.from_params(p.raw), image_ids=ids, name=p.str("ImageName"), statuses=statuses,
+        owner=p.str("ImageOwnerAlias", choices=("system", "self", "others", "marketplace")))
+    return {"Images": {"Image": images}, "RegionId": "cn-hangzhou", **paging}
+
+
+def delete_image(model, p):
+    p.bool("Force")
+    model.delete_image(p.str("ImageId", required=True), dry_run=p.bool("DryRun"))
+
+
+HANDLERS = {
+    "RunInstances": run_instances,
+    "DescribeInstances": describe_instances,
+    "DescribeInstanceStatus": describe_instance_status,
+    "DescribeInstancesFullStatus": describe_instances_full_status,
+    "StopInstances": stop_instances,
+    "StopInstance": stop_instance,
+    "StartInstances": start_instances,
+    "StartInstance": start_instance,
+    "RebootInstances": reboot_instances,
+    "RebootInstance": reboot_instance,
+    "DeleteInstances": delete_instances,
+    "DeleteInstance": delete_instance,
+    "ModifyInstanceAutoReleaseTime": modify_instance_auto_release_time,
+    "ModifyInstanceAttribute": modify_instance_attribute,
+    "DescribeDisks": describe_disks,
+    "CreateSnapshot": create_snapshot,
+    "DescribeSnapshots": describe_snapshots,
+    "CreateImage": create_image,
+    "DescribeImages": describe_images,
+    "DeleteImage": delete_image,
+}
