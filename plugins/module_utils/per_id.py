@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Attribute a batch call's whole-call error to the ids it concerns, and retry the others.
+
+EC2 answers a batch with one error for the whole call (InvalidInstanceID.NotFound,
+IncorrectInstanceState, OperationNotPermitted, ...) and names the offending ids in its message.
+Those ids get the error; the rest of the batch is sent again. When the message names none of
+them, the batch is split into single calls so each id gets its own answer. Auth and throttling
+errors are never split: they would fail the same way for every id.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError
+
+_ID_TOKEN = re.compile(r"i-[0-9a-z]+")
+
+
+def ids_named_in(message, ids):
+    """The ids of `ids` that appear as whole tokens in an error message."""
+    tokens = set(_ID_TOKEN.findall(message or ""))
+    return [i for i in ids if i in tokens]
+
+
+def run_per_id(call, ids, is_fatal):
+    """call(ids) -> {id: CloudError} (per-id failures). Returns the per-id failures for all ids."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    try:
+        return dict(call(ids) or {})
+    except CloudError as exc:
+        if is_fatal(exc):
+            raise
+        if len(ids) == 1:
+            return {ids[0]: exc.for_instance(ids[0])}
+        named = ids_named_in(exc.message, ids)
+        if named:
+            failures = dict((i, exc.for_instance(i)) for i in named)
+            failures.update(run_per_id(call, [i for i in ids if i not in failures], is_fatal))
+            return failures
+        failures = {}
+        for instance_id in ids:
+            failures.update(run_per_id(call, [instance_id], is_fatal))
+        return failures

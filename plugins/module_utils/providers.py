@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pick the provider for a cloud, importing only that cloud's SDK.
+
+A provider makes API calls and nothing else (no idempotency decisions). Every provider offers:
+
+  cloud, region
+  describe(ids)                         -> {id: record} for the ids the cloud knows (<= 100 ids)
+  list_instances(states, tags)          -> [record]                      (all pages)
+  stop(ids, force, hibernate, stopped_mode, dry_run)   -> {id: CloudError}   (per-id failures)
+  terminate(ids, force, dry_run)        -> {id: CloudError}
+  set_deletion_protection(ids, enabled, dry_run)       -> {id: CloudError}
+  set_auto_release_time(ids, value, dry_run)           -> {id: CloudError}   (value None = cancel)
+  health(ids)                           -> {id: {instance_status, system_status, events}}
+  dry_run_supported(operation)          -> bool  (ECS modify calls have no DryRun)
+  is_protection_error(error)            -> bool  (a per-id error meaning "protected from release")
+
+A whole-call error (auth, throttling after retries, network) is raised as CloudError.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class MissingLibrary(Exception):
+    """The cloud's SDK is not installed on the host running the module."""
+
+    def __init__(self, library, import_error):
+        super(MissingLibrary, self).__init__(library)
+        self.library = library
+        self.import_error = import_error
+
+
+def get_provider(conn):
+    if conn["cloud"] == "aws":
+        from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import provider_aws as module
+    else:
+        from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import provider_alicloud as module
+    if not module.HAS_SDK:
+        raise MissingLibrary(module.SDK_NAME, module.IMPORT_ERROR)
+    return module.Provider(conn)

@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The normalized instance record every module returns, and the state vocabulary behind it.
+
+Both clouds are mapped onto one set of states so that playbooks never branch on the cloud:
+pending, running, stopping, stopped, shutting-down, terminated.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+STATES = ("pending", "running", "stopping", "stopped", "shutting-down", "terminated")
+
+# EC2 state codes: only the low byte means anything; the high byte is internal (see reference 000).
+EC2_STATE_CODES = {0: "pending", 16: "running", 32: "shutting-down", 48: "terminated", 64: "stopping", 80: "stopped"}
+
+# ECS has no shutting-down; a released instance is simply gone, which reads as terminated.
+ECS_STATES = {
+    "pending": "pending",
+    "starting": "pending",
+    "running": "running",
+    "stopping": "stopping",
+    "stopped": "stopped",
+    "released": "terminated",
+    "deleted": "terminated",
+    "absent": "terminated",
+}
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def ec2_state(code, name=None):
+    """Normalize an EC2 state from its code (high byte ignored), falling back to its name."""
+    if code is not None:
+        try:
+            low = int(code) & 0xFF
+        except (TypeError, ValueError):
+            low = None
+        if low in EC2_STATE_CODES:
+            return EC2_STATE_CODES[low]
+    if name and name.lower() in STATES:
+        return name.lower()
+    raise ValueError("unknown EC2 instance state: code=%r name=%r" % (code, name))
+
+
+def ec2_state_code(code):
+    """The low byte of an EC2 state code, or None."""
+    if code is None:
+        return None
+    return int(code) & 0xFF
+
+
+def ecs_state(status):
+    """Normalize an ECS Status word (Pending, Starting, Running, Stopping, Stopped)."""
+    if status is None:
+        return "terminated"
+    normalized = ECS_STATES.get(str(status).lower())
+    if normalized is None:
+        raise ValueError("unknown ECS instance status: %r" % (status,))
+    return normalized
+
+
+def format_time(value):
+    """A datetime as ISO 8601 UTC with a Z, the one time format the collection speaks."""
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value.strftime(TIME_FORMAT)
+
+
+_TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def parse_time(text):
+    """Parse ISO 8601 (with or without seconds). Returns an aware UTC datetime.
+
+    Raises ValueError for anything else, including a time with no zone: a release time
+    must never depend on the controller's local time zone.
+    """
+    match = _TIME_RE.match(str(text).strip())
+    if not match:
+        raise ValueError("not an ISO 8601 time: %r" % (text,))
+    year, month, day, hour, minute, second, zone = match.groups()
+    if zone is None:
+        raise ValueError("time %r has no time zone; give it in UTC with a trailing Z, e.g. 2026-12-01T06:00:00Z" % (text,))
+    value = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
+    if zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        value = value - sign * offset
+    return value.replace(tzinfo=datetime.timezone.utc)
+
+
+def normalize_time(text):
+    """A cloud's time string (e.g. ECS '2026-12-01T06:00Z') as YYYY-MM-DDTHH:MM:SSZ, or None."""
+    if text is None or text == "":
+        return None
+    try:
+        return format_time(parse_time(text))
+    except ValueError:
+        return None
+
+
+def make_record(instance_id, cloud, region, state, raw_state=None, state_code=None, auto_release_time=None,
+                deletion_protection=None, instance_type=None, tags=None):
+    """One instance as every module reports it (the keys are a contract)."""
+    return {
+        "id": instance_id,
+        "cloud": cloud,
+        "region": region,
+        "state": state,
+        "raw_state": raw_state,
+        "state_code": state_code,
+        "auto_release_time": auto_release_time,
+        "deletion_protection": deletion_protection,
+        "instance_type": instance_type,
+        "tags": dict(tags or {}),
+    }
+
+
+def absent_record(instance_id, cloud, region):
+    """An instance the cloud no longer knows: released / terminated and gone."""
+    return make_record(instance_id, cloud, region, "terminated")

@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""instance_release: release (EC2 terminate, ECS delete) instances in batches.
+
+Only stopped instances are released unless force: true. Refused ids (wrong state, protection on)
+are reported per id and fail the task, but the stopped, unprotected ids in the same task are
+released anyway: each id gets exactly what was asked for it, nothing more.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+    Runtime, check_wait_timeout, describe_all, describer, finish, in_batches,
+)
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import TERMINATED, timeout_message
+
+PROTECTED_MESSAGE = "deletion protection is on; set disable_protection: true to turn it off and release the instance"
+
+
+def refusal_message(state):
+    return ("instance is %s: only stopped instances are released; stop it first (cloudfleet.lifecycle.instance_stop) "
+            "or set force: true" % state)
+
+
+def validate(params):
+    ids = validate_ids(params["cloud"], params.get("instance_ids"))
+    check_wait_timeout(params)
+    return ids
+
+
+def run(params, check_mode=False, rt=None):
+    rt = rt or Runtime()
+    ids = validate(params)
+    provider = rt.connect(params)
+    force = bool(params.get("force"))
+    disable = bool(params.get("disable_protection"))
+    records = describe_all(provider, ids)
+    failures = []
+    unchanged = [i for i in ids if records[i]["state"] in ("terminated", "shutting-down")]
+    candidates = []
+    for i in ids:
+        state = records[i]["state"]
+        if state == "stopped" or (force and state in ("running", "pending", "stopping")):
+            candidates.append(i)
+        elif state not in ("terminated", "shutting-down"):
+            failures.append(failure(i, "IncorrectInstanceState", refusal_message(state)))
+    protected = [i for i in candidates if records[i]["deletion_protection"] is True]
+    if protected and not disable:
+        failures.extend(failure(i, "DeletionProtection", PROTECTED_MESSAGE) for i in protected)
+        candidates = [i for i in candidates if i not in protected]
+        protected = []
+    disabled = []
+
+    if check_mode:
+        if protected and provider.dry_run_supported("protection"):
+            dry = in_batches(provider.set_deletion_protection, protected, enabled=False, dry_run=True)
+            failures.extend(e.failure() for e in dry.values())
+            candidates = [i for i in candidates if i not in dry]
+        dry = in_batches(provider.terminate, candidates, force=force, dry_run=True)
+        for i, error in dry.items():
+            if not (disable and provider.is_protection_error(error)):
+                failures.append(error.failure())
+        predicted = [i for i in candidates if i not in [f["id"] for f in failures]]
+        return finish(ids, records, predicted, unchanged, failures, "release (check mode)",
+                      extra={"protection_disabled_ids": [i for i in protected if i in predicted]})
+
+    def unprotect(targets):
+        errors = in_batches(provider.set_deletion_protection, targets, enabled=False, dry_run=False)
+        failures.extend(e.failure() for e in errors.values())
+        for i in targets:
+            if i not in errors:
+                disabled.append(i)
+                records[i]["deletion_protection"] = False
+        return [i for i in targets if i not in errors]
+
+    if protected:
+        ok = unprotect(protected)
+        candidates = [i for i in candidates if i not in protected or i in ok]
+
+    errors = in_batches(provider.terminate, candidates, force=force, dry_run=False)
+    # EC2 reports termination protection only when asked to terminate (not in DescribeInstances).
+    late = [i for i, e in errors.items() if provider.is_protection_error(e)]
+    if late and disable:
+        retry = unprotect(late)
+        for i in late:
+            del errors[i]
+        errors.update(in_batches(provider.terminate, retry, force=force, dry_run=False))
+        late = []
+    for i, error in errors.items():
+        if i in late:
+            failures.append(failure(i, error.code, "%s (%s)" % (PROTECTED_MESSAGE, error.message), error.request_id))
+        elif not any(f["id"] == i for f in failures):
+            failures.append(error.failure())
+    changed = [i for i in candidates if i not in errors]
+
+    watch = changed + [i for i in unchanged if records[i]["state"] == "shutting-down"]
+    notes = []
+    if params.get("wait") and watch:
+        got = rt.waiter()(describer(provider), watch, TERMINATED, params["wait_timeout"])
+        records.update(got.records)
+        for i, state in sorted(got.timed_out.items()):
+            failures.append(failure(i, "WaitTimeout", "still %s after %ss" % (state, params["wait_timeout"])))
+        if got.timed_out:
+            notes.append(timeout_message(TERMINATED, got, params["wait_timeout"]))
+    elif changed:
+        records.update(describe_all(provider, changed))
+    return finish(ids, records, changed, unchanged, failures, "release", extra={"protection_disabled_ids": disabled}, notes=notes)

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""instance_state_info: the normalized records, by ids or filters, optionally with health. Never changes anything."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import Runtime, describe_all
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import STATES
+
+FILTER_KEYS = ("state", "tags")
+NO_HEALTH = {"instance_status": None, "system_status": None, "events": []}
+
+
+def parse_filters(filters):
+    """(states or None, tags dict) from the filters option; InputError for anything unknown."""
+    filters = filters or {}
+    unknown = sorted(set(filters) - set(FILTER_KEYS))
+    if unknown:
+        raise InputError("unknown filter(s) %s: filters takes state and tags" % ", ".join(unknown))
+    states = filters.get("state")
+    if isinstance(states, str):
+        states = [states]
+    if states is not None:
+        if not isinstance(states, list):
+            raise InputError("filters.state must be a state or a list of states")
+        bad = [s for s in states if s not in STATES]
+        if bad:
+            raise InputError("filters.state: unknown state(s) %s; states are %s" % (", ".join(map(str, bad)), ", ".join(STATES)))
+    tags = filters.get("tags") or {}
+    if not isinstance(tags, dict):
+        raise InputError("filters.tags must be a dict of tag name to value")
+    return states, dict((str(k), str(v)) for k, v in tags.items())
+
+
+def matches(record, states, tags):
+    if states and record["state"] not in states:
+        return False
+    return all(record["tags"].get(k) == v for k, v in tags.items())
+
+
+def validate(params):
+    ids = params.get("instance_ids")
+    if ids is not None:
+        ids = validate_ids(params["cloud"], ids)
+    states, tags = parse_filters(params.get("filters"))
+    return ids, states, tags
+
+
+def run(params, check_mode=False, rt=None):
+    rt = rt or Runtime()
+    ids, states, tags = validate(params)
+    provider = rt.connect(params)
+    if ids is not None:
+        records = describe_all(provider, ids)
+        instances = [records[i] for i in ids if matches(records[i], states, tags)]
+    else:
+        instances = [r for r in provider.list_instances(states, tags) if matches(r, states, tags)]
+    if params.get("include_health"):
+        live = [r["id"] for r in instances if r["state"] != "terminated"]
+        health = {}
+        for chunk in chunks(live):
+            health.update(provider.health(chunk))
+        for record in instances:
+            record["health"] = health.get(record["id"]) or dict(NO_HEALTH, events=[])
+    return {"changed": False, "instances": instances}

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""instance_stop: stop many instances in batches and wait until they are stopped.
+
+stopped -> unchanged; stopping -> waited for, never an error (amazon.aws #1060);
+pending -> waited until running, then stopped; terminated / shutting-down -> failure for that id.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+    Runtime, check_wait_timeout, describe_all, describer, finish, in_batches,
+)
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import RUNNING, STOPPED, timeout_message
+
+# A per-id "wrong state" answer: the instance moved on its own between describe and stop.
+_STATE_RACE_CODES = ("IncorrectInstanceState", "IncorrectInstanceStatus")
+
+
+def validate(params):
+    ids = validate_ids(params["cloud"], params.get("instance_ids"))
+    if params.get("hibernate") and params.get("force"):
+        raise InputError("hibernate and force cannot be combined: a forced stop skips the hibernation the guest has to do")
+    if params.get("stopped_mode") and params["cloud"] != "alicloud":
+        raise InputError("stopped_mode is for cloud=alicloud only (ECS KeepCharging/StopCharging); EC2 has no such setting")
+    check_wait_timeout(params)
+    return ids
+
+
+def run(params, check_mode=False, rt=None):
+    rt = rt or Runtime()
+    ids = validate(params)
+    provider = rt.connect(params)
+    waiter = rt.waiter()
+    describe = describer(provider)
+    deadline = rt.clock() + params["wait_timeout"]
+    records = describe_all(provider, ids)
+    failures = []
+    notes = []
+    unchanged = [i for i in ids if records[i]["state"] in ("stopped", "stopping")]
+    to_stop = [i for i in ids if records[i]["state"] == "running"]
+    starting = [i for i in ids if records[i]["state"] == "pending"]
+    for i in ids:
+        if records[i]["state"] in ("terminated", "shutting-down"):
+            failures.append(failure(i, "IncorrectInstanceState", "cannot stop an instance that is %s" % records[i]["state"]))
+    stop_args = dict(force=params.get("force"), hibernate=params.get("hibernate"), stopped_mode=params.get("stopped_mode"))
+
+    if check_mode:
+        # DryRun on the running ones; a pending one would be waited for, then stopped the same way.
+        dry = in_batches(provider.stop, to_stop, dry_run=True, **stop_args)
+        failures.extend(e.failure() for e in dry.values())
+        predicted = [i for i in to_stop + starting if i not in dry]
+        return finish(ids, records, predicted, unchanged, failures, "stop (check mode)")
+
+    if starting:
+        # A pending instance cannot be stopped yet: wait until it runs (or stops on its own).
+        got = waiter(describe, starting, RUNNING, max(0, deadline - rt.clock()), known=records)
+        records.update(got.records)
+        to_stop.extend(got.arrived)
+        for i, state in got.failed.items():
+            if state == "stopped":
+                unchanged.append(i)
+            else:
+                failures.append(failure(i, "IncorrectInstanceState", "was pending, then became %s" % state))
+        for i, state in got.timed_out.items():
+            failures.append(failure(i, "WaitTimeout", "still %s: never reached running, so it was not stopped" % state))
+        if got.timed_out:
+            notes.append(timeout_message(RUNNING, got, params["wait_timeout"]))
+
+    stop_failures = in_batches(provider.stop, to_stop, dry_run=False, **stop_args)
+    if stop_failures:
+        raced = [i for i, e in stop_failures.items() if e.code in _STATE_RACE_CODES]
+        if raced:
+            now = describe_all(provider, raced)
+            for i in raced:
+                if now[i]["state"] in ("stopped", "stopping"):
+                    del stop_failures[i]
+                    records[i] = now[i]
+                    unchanged.append(i)
+        failures.extend(e.failure() for e in stop_failures.values())
+    changed = [i for i in to_stop if i not in stop_failures]
+
+    watch = [i for i in ids if i in set(changed) or (i in set(unchanged) and records[i]["state"] == "stopping")]
+    if params.get("wait") and watch:
+        got = waiter(describe, watch, STOPPED, max(0, deadline - rt.clock()))
+        records.update(got.records)
+        for i, state in got.failed.items():
+            failures.append(failure(i, "IncorrectInstanceState", "became %s while stopping" % state))
+        for i, state in sorted(got.timed_out.items()):
+            failures.append(failure(i, "WaitTimeout", "still %s after %ss" % (state, params["wait_timeout"])))
+        if got.timed_out:
+            notes.append(timeout_message(STOPPED, got, params["wait_timeout"]))
+    elif changed:
+        records.update(describe_all(provider, changed))
+    return finish(ids, records, changed, unchanged, failures, "stop", notes=notes)
