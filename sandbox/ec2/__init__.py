@@ -1,0 +1,198 @@
+"""The EC2 half of the sandbox: moto's EC2 served in-process, with what moto lacks around it.
+
+Request path (`Ec2Emulator.api`): parse the Query request (wire) -> call log + injected faults
+-> under the moto lock: complete due transitions, then either the sandbox's own handler
+(Stop/Start/TerminateInstances: lifecycle) or moto's WSGI app with hooks installed on its
+backend (RunInstances, DescribeInstances, DescribeInstanceStatus: health) -> EC2 XML out.
+"""
+import functools
+import traceback
+
+from sandbox.control import ControlError
+from sandbox.ec2 import moto_app, wire
+from sandbox.ec2.lifecycle import RegionLifecycle
+from sandbox.ec2.wire import Ec2Error
+from sandbox.emulator import Emulator, make_credentials
+
+REGION = "us-east-1"
+
+# Actions whose InstanceId parameters EC2 validates as ids before anything else.
+_ID_ACTIONS = frozenset({
+    "DescribeInstances", "DescribeInstanceStatus", "StopInstances", "StartInstances", "TerminateInstances",
+    "RebootInstances", "ModifyInstanceAttribute", "DescribeInstanceAttribute", "MonitorInstances",
+    "UnmonitorInstances", "DescribeInstanceCreditSpecifications",
+})
+
+_INTERNAL_ERROR = ("InternalError", "An internal error has occurred")
+
+
+@functools.lru_cache(maxsize=1)
+def _operations():
+    return moto_app.known_operations()
+
+
+class Ec2Emulator(Emulator):
+    name = "ec2"
+
+    def __init__(self, ctx):
+        super().__init__(ctx, make_credentials("AKIA", ctx.seed))
+        self.account_id = moto_app.new_account_id()
+        self._moto = moto_app.moto_ec2_app()  # ~1 s the first time: pay it at start, not on a call
+        _operations()
+        self._lifecycles = {}  # region -> RegionLifecycle
+        self._handlers = {
+            "StopInstances": self._stop_instances,
+            "StartInstances": self._start_instances,
+            "TerminateInstances": self._terminate_instances,
+        }
+
+    # --- Emulator interface -----------------------------------------------------------------
+    def env(self, endpoint_url):
+        return {
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.credentials.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.credentials.access_key_secret,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def reset_state(self):
+        with moto_app.MOTO_LOCK:
+            moto_app.reset_account(self.account_id)
+            self._lifecycles.clear()
+
+    def on_clock_advanced(self):
+        with moto_app.MOTO_LOCK:
+            self._advance()
+
+    def on_stuck(self, instance_ids, rule):
+        with moto_app.MOTO_LOCK:
+            self._advance()
+            lifecycle = self._lifecycle(REGION)
+            try:
+                lifecycle.on_stuck(instance_ids, rule)
+            except Ec2Error as exc:
+                for instance_id in instance_ids:
+                    if instance_id not in lifecycle.index:
+                        self.overrides.release_stuck(instance_id)
+                raise ControlError(exc.message)
+
+    def lifecycle(self, region=REGION):
+        """The state machine of one region (for tests and tools in this process)."""
+        with moto_app.MOTO_LOCK:
+            return self._lifecycle(region)
+
+    # --- the API ----------------------------------------------------------------------------
+    def api(self, environ, start_response):
+        action, params = None, {}
+        try:
+            request = wire.read_request(environ)
+            action, params = request.action, request.params
+            status, headers, body = self._serve(request, environ)
+        except Ec2Error as exc:
+            status, headers, body = self._error(exc)
+        except Exception:  # a crash in a handler: EC2's own 500, and keep serving
+            traceback.print_exc()
+            status, headers, body = self._error(Ec2Error(*_INTERNAL_ERROR, status=500))
+        error_code = wire.error_code_of(body) if status >= 400 else None
+        self.calls.record(action, params, status, error_code)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
+        return [body]
+
+    @staticmethod
+    def _error(exc):
+        req_id = wire.request_id()
+        return exc.status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", req_id)], \
+            wire.error_body(exc.code, exc.message, req_id)
+
+    def _serve(self, request, environ):
+        action = request.action
+        if not action:
+            raise Ec2Error("MissingAction", "The request must contain the parameter Action.")
+        if action not in _operations():
+            raise Ec2Error("InvalidAction", f"The action {action} is not valid for this web service.")
+        if request.access_key and request.access_key != self.credentials.access_key_id:
+            raise Ec2Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
+        fault = self.faults.take(action)
+        if fault is not None:
+            raise Ec2Error(fault.code, fault.message, fault.http_status)
+        if action in _ID_ACTIONS:
+            wire.check_instance_ids(request)
+        with moto_app.MOTO_LOCK:
+            self._advance()
+            lifecycle = self._lifecycle(request.region)
+            handler = self._handlers.get(action)
+            if handler is not None:
+                req_id = wire.request_id()
+                changes = handler(lifecycle, request)
+                return 200, [("Content-Type", "text/xml;charset=UTF-8"), ("x-amzn-RequestId", req_id)], \
+                    wire.state_change_body(action, changes, req_id)
+            lifecycle.current_params = request.params
+            try:
+                return self._call_moto(environ, request)
+            finally:
+                lifecycle.current_params = None
+
+    def _call_moto(self, environ, request):
+        import io
+
+        env = dict(environ)
+        env["wsgi.input"] = io.BytesIO(request.body)
+        env["CONTENT_LENGTH"] = str(len(request.body))
+        env["HTTP_X_MOTO_ACCOUNT_ID"] = self.account_id
+        captured = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+
+        try:
+            chunks = self._moto(env, start_response)
+            body = b"".join(chunks)
+            if hasattr(chunks, "close"):
+                chunks.close()
+        except Ec2Error:
+            raise  # raised by a sandbox hook inside moto
+        except Exception as exc:
+            code = getattr(exc, "code", None)
+            if isinstance(code, str) and getattr(exc, "message", None):  # a moto ServiceException
+                raise Ec2Error(code, exc.message, 400)
+            raise
+        status = int(captured["status"].split()[0])
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() not in ("server", "date")]
+        if status >= 500 or (status >= 400 and wire.error_code_of(body) is None):
+            raise Ec2Error(*_INTERNAL_ERROR, status=500) if status >= 500 else \
+                Ec2Error("InvalidRequest", "The request received was invalid.", status)
+        return status, headers, body
+
+    # --- state machine plumbing (under MOTO_LOCK) --------------------------------------------
+    def _lifecycle(self, region):
+        lifecycle = self._lifecycles.get(region)
+        if lifecycle is None or not lifecycle.is_installed():
+            backend = moto_app.ec2_backend(self.account_id, region)
+            lifecycle = RegionLifecycle(backend, self.ctx, self.overrides)
+            self._lifecycles[region] = lifecycle
+        return lifecycle
+
+    def _advance(self):
+        now = self.ctx.clock.now()
+        for lifecycle in self._lifecycles.values():
+            lifecycle.process_due(now)
+
+    @staticmethod
+    def _ids(request):
+        ids = request.instance_ids()
+        if not ids:
+            raise Ec2Error("MissingParameter", "The request must contain the parameter InstanceId")
+        return ids
+
+    def _stop_instances(self, lifecycle, request):
+        return lifecycle.stop(self._ids(request), hibernate=request.flag("Hibernate"),
+                              force=request.flag("Force"), dry_run=request.flag("DryRun"))
+
+    def _start_instances(self, lifecycle, request):
+        return lifecycle.start(self._ids(request), dry_run=request.flag("DryRun"))
+
+    def _terminate_instances(self, lifecycle, request):
+        return lifecycle.terminate(self._ids(request), dry_run=request.flag("DryRun"))

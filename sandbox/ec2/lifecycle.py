@@ -1,0 +1,272 @@
+"""Instance state machine on top of moto's models: timed transitions, protection, hibernation
+and stuck states, for one region backend of one account.
+
+moto flips an instance straight to running/stopped/terminated; here every transitional state
+(pending, stopping, shutting-down) lasts `ctx.transition_seconds` of sandbox-clock time, read
+when the transition starts. Transitions are evaluated lazily: `process_due(now)` completes
+those whose time has come, and the emulator calls it before every request and whenever the
+clock is advanced. All methods run under the emulator's moto lock.
+"""
+import heapq
+import itertools
+from datetime import datetime, timezone
+
+from moto.ec2.models.instances import StateReason
+
+from sandbox.ec2.wire import Ec2Error
+
+STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
+NEXT_STATE = {"pending": "running", "stopping": "stopped", "shutting-down": "terminated"}
+
+SHUTDOWN_REASON = ("Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown")
+HIBERNATE_REASON = ("Client.UserInitiatedHibernate", "Client.UserInitiatedHibernate: User initiated hibernate")
+
+
+def _hibernation_configured(instance):
+    options = getattr(instance, "hibernation_options", None) or {}
+    value = options.get("Configured") if isinstance(options, dict) else None
+    return value is True or str(value).lower() == "true"
+
+
+class RegionLifecycle:
+    def __init__(self, backend, ctx, overrides):
+        self.backend = backend
+        self.ctx = ctx
+        self.overrides = overrides
+        self.index = {}  # instance id -> moto Instance
+        self.hibernated = set()  # ids whose current stop is a hibernation
+        self._due = {}  # instance id -> sequence number of its live heap entry
+        self._heap = []  # (due time, seq, instance id)
+        self._seq = itertools.count()
+        self.current_params = None  # the request being served (set by the emulator)
+        self._install()
+
+    # --- moto hooks -------------------------------------------------------------------------
+    def _install(self):
+        backend = self.backend
+        cls = type(backend)
+        original_run = cls.run_instances.__get__(backend)
+        original_status = cls.describe_instance_status.__get__(backend)
+
+        def run_instances(*args, **kwargs):
+            reservation = original_run(*args, **kwargs)
+            self._launched(reservation.instances)
+            return reservation
+
+        def get_reservations_by_instance_ids(instance_ids, filters=None):
+            return self.reservations_for(instance_ids, filters)
+
+        def describe_instance_status(instance_ids, include_all_instances, filters):
+            from sandbox.ec2.health import status_views
+
+            instances = original_status(instance_ids, include_all_instances, filters)
+            return status_views(instances, self.overrides, self.ctx.clock.now())
+
+        def reboot_instances(instance_ids):
+            instances = self.lookup(instance_ids)
+            for instance in instances:
+                if instance._state.name not in ("running", "pending"):
+                    raise Ec2Error("IncorrectInstanceState",
+                                   f"The instance '{instance.id}' is not in a state from which it can be rebooted.")
+            return instances
+
+        backend.run_instances = run_instances
+        backend.get_reservations_by_instance_ids = get_reservations_by_instance_ids
+        backend.describe_instance_status = describe_instance_status
+        backend.reboot_instances = reboot_instances
+        backend.__dict__["_sandbox_lifecycle"] = self
+
+    def is_installed(self):
+        return self.backend.__dict__.get("_sandbox_lifecycle") is self
+
+    # --- lookups ----------------------------------------------------------------------------
+    def lookup(self, instance_ids):
+        """Instances by id, in the order given; InvalidInstanceID.NotFound names the missing."""
+        missing = [i for i in instance_ids if i not in self.index]
+        if missing:  # made some other way (fleets, autoscaling): index them once
+            for instance in self.backend.all_instances():
+                self.index.setdefault(instance.id, instance)
+            missing = [i for i in instance_ids if i not in self.index]
+        if missing:
+            if len(missing) > 1:
+                message = f"The instance IDs '{', '.join(missing)}' do not exist"
+            else:
+                message = f"The instance ID '{missing[0]}' does not exist"
+            raise Ec2Error("InvalidInstanceID.NotFound", message)
+        return [self.index[i] for i in instance_ids]
+
+    def reservations_for(self, instance_ids, filters=None):
+        """moto's get_reservations_by_instance_ids with set lookups (it is O(ids x instances))."""
+        import copy
+
+        from moto.ec2.utils import filter_reservations
+
+        self.lookup(list(dict.fromkeys(instance_ids)))  # NotFound for any unknown id
+        wanted = set(instance_ids)
+        reservations = []
+        for reservation in self.backend.reservations.values():
+            members = [i for i in reservation.instances if i.id in wanted]
+            if members:
+                clone = copy.copy(reservation)
+                clone.instances = members
+                reservations.append(clone)
+        if filters is not None:
+            reservations = filter_reservations(reservations, filters)
+        return reservations
+
+    # --- the clock --------------------------------------------------------------------------
+    def _schedule(self, instance_id, due):
+        seq = next(self._seq)
+        self._due[instance_id] = seq
+        heapq.heappush(self._heap, (due, seq, instance_id))
+
+    def _unschedule(self, instance_id):
+        self._due.pop(instance_id, None)
+
+    def scheduled(self, instance_id):
+        return instance_id in self._due
+
+    def process_due(self, now):
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            _, seq, instance_id = heapq.heappop(heap)
+            if self._due.get(instance_id) != seq:
+                continue  # superseded or cancelled
+            del self._due[instance_id]
+            instance = self.index.get(instance_id)
+            if instance is not None:
+                self._complete(instance, now)
+
+    def _enter(self, instance, state, now):
+        """Put the instance in `state`; a transitional state is scheduled to move on unless stuck."""
+        instance._state.name = state
+        instance._state.code = STATE_CODES[state]
+        self._unschedule(instance.id)
+        if state in NEXT_STATE:
+            rule = self.overrides.stuck_rule(instance.id)
+            if rule is None or rule.state != state:
+                self._schedule(instance.id, now + max(0.0, float(self.ctx.transition_seconds)))
+
+    def _complete(self, instance, now):
+        state = NEXT_STATE.get(instance._state.name)
+        if state == "running":
+            for nic in instance.nics.values():
+                nic.start()
+            self._enter(instance, "running", now)
+        elif state == "stopped":
+            for nic in instance.nics.values():
+                nic.stop()
+            self._enter(instance, "stopped", now)
+        elif state == "terminated":
+            reason, state_reason = instance._reason, instance.state_reason
+            instance.terminate()  # moto's teardown: NICs, volumes, profile associations
+            instance._reason, instance.state_reason = reason, state_reason
+            self.hibernated.discard(instance.id)
+            self._enter(instance, "terminated", now)
+
+    def on_stuck(self, instance_ids, rule):
+        """A rule for the state an instance is in already holds it there from now on."""
+        for instance in self.lookup(instance_ids):
+            if instance._state.name == rule.state:
+                self._unschedule(instance.id)
+
+    # --- launching --------------------------------------------------------------------------
+    def _launched(self, instances):
+        params = self.current_params or {}
+        now = self.ctx.clock.now()
+        protect = "DisableApiTermination" in params
+        for instance in instances:
+            self.index[instance.id] = instance
+            if protect:  # moto 5.2.5 drops DisableApiTermination at launch
+                instance.disable_api_termination = _bool(params["DisableApiTermination"])
+            self._enter(instance, "pending", now)
+
+    # --- state changes ----------------------------------------------------------------------
+    def _user_initiated(self, now):
+        return "User initiated ({} GMT)".format(
+            datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%d %H:%M:%S"))
+
+    @staticmethod
+    def _state_of(instance):
+        return instance._state.name, instance._state.code
+
+    def stop(self, instance_ids, hibernate=False, force=False, dry_run=False):
+        instances = self.lookup(instance_ids)
+        if dry_run:
+            raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
+        for instance in instances:
+            if instance.disable_api_stop is True:
+                raise Ec2Error("OperationNotPermitted",
+                               f"The instance '{instance.id}' may not be stopped. Modify its 'disableApiStop' "
+                               "instance attribute and try again.")
+            if instance._state.name in ("pending", "shutting-down", "terminated"):
+                raise Ec2Error("IncorrectInstanceState",
+                               f"This instance '{instance.id}' is not in a state from which it can be stopped.")
+            if hibernate and not _hibernation_configured(instance):
+                raise Ec2Error("UnsupportedHibernationConfiguration",
+                               f"For hibernation, the instance '{instance.id}' must be launched with hibernation "
+                               "configured (HibernationOptions Configured=true).")
+        now = self.ctx.clock.now()
+        changes = []
+        for instance in instances:
+            previous = self._state_of(instance)
+            state = instance._state.name
+            if state == "running":
+                code, message = HIBERNATE_REASON if hibernate else SHUTDOWN_REASON
+                instance._reason = self._user_initiated(now)
+                instance.state_reason = StateReason(message, code)
+                (self.hibernated.add if hibernate else self.hibernated.discard)(instance.id)
+                self._enter(instance, "stopping", now)
+            elif state == "stopping" and force and not self.scheduled(instance.id):
+                rule = self.overrides.stuck_rule(instance.id)
+                if rule is None or rule.state != "stopping" or rule.force_works:
+                    self.overrides.release_stuck(instance.id)
+                    self._schedule(instance.id, now + max(0.0, float(self.ctx.transition_seconds)))
+            changes.append((instance.id, previous, self._state_of(instance)))
+        return changes
+
+    def start(self, instance_ids, dry_run=False):
+        instances = self.lookup(instance_ids)
+        if dry_run:
+            raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
+        for instance in instances:
+            if instance._state.name in ("stopping", "shutting-down", "terminated"):
+                raise Ec2Error("IncorrectInstanceState",
+                               f"The instance '{instance.id}' is not in a state from which it can be started.")
+        now = self.ctx.clock.now()
+        changes = []
+        for instance in instances:
+            previous = self._state_of(instance)
+            if instance._state.name == "stopped":
+                instance._reason = ""
+                instance.state_reason = StateReason()
+                self.hibernated.discard(instance.id)
+                self._enter(instance, "pending", now)
+            changes.append((instance.id, previous, self._state_of(instance)))
+        return changes
+
+    def terminate(self, instance_ids, dry_run=False):
+        if not instance_ids:
+            raise Ec2Error("MissingParameter", "The request must contain the parameter InstanceId")
+        instances = self.lookup(instance_ids)
+        if dry_run:
+            raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
+        for instance in instances:
+            if instance.disable_api_termination is True and instance._state.name != "terminated":
+                raise Ec2Error("OperationNotPermitted",
+                               f"The instance '{instance.id}' may not be terminated. Modify its "
+                               "'disableApiTermination' instance attribute and try again.")
+        now = self.ctx.clock.now()
+        changes = []
+        for instance in instances:
+            previous = self._state_of(instance)
+            if instance._state.name not in ("shutting-down", "terminated"):
+                instance._reason = self._user_initiated(now)
+                instance.state_reason = StateReason(*reversed(SHUTDOWN_REASON))
+                self._enter(instance, "shutting-down", now)
+            changes.append((instance.id, previous, self._state_of(instance)))
+        return changes
+
+
+def _bool(value):
+    return value is True or str(value).strip().lower() == "true"

@@ -1,0 +1,150 @@
+"""EC2's Query protocol on the wire: reading a request, writing EC2's XML.
+
+Knows nothing of instances or moto: it turns a WSGI environ into an `Ec2Request` and renders
+the XML bodies that the sandbox writes itself (errors and the instance state-change answers).
+"""
+import re
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+# Request parameters that are protocol plumbing rather than the call's own parameters.
+_PLUMBING = {
+    "Action", "Version", "AWSAccessKeyId", "Signature", "SignatureMethod", "SignatureVersion",
+    "Timestamp", "Expires", "SecurityToken",
+}
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]+)/")
+_ERROR_CODE = re.compile(rb"<Code>([^<]*)</Code>")
+_INSTANCE_ID = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_INSTANCE_ID_PARAM = re.compile(r"^InstanceId(?:\.\d+)?$")
+
+
+class Ec2Error(Exception):
+    """An error EC2 answers in its own XML format."""
+
+    def __init__(self, code, message, status=400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class Ec2Request:
+    action: str
+    params: dict  # flattened call parameters, without Action/Version/auth
+    body: bytes  # the raw body, for handing on to moto
+    region: str = "us-east-1"
+    access_key: str = None
+    raw_pairs: list = field(default_factory=list)
+
+    def flag(self, name):
+        return parse_bool(self.params.get(name))
+
+    def instance_ids(self):
+        """InstanceId.N values in N order (duplicates dropped, first kept)."""
+        numbered = []
+        for key, value in self.params.items():
+            if key.startswith("InstanceId."):
+                try:
+                    numbered.append((int(key[len("InstanceId."):]), value))
+                except ValueError:
+                    raise Ec2Error("InvalidParameterValue", f"Invalid parameter name: {key}")
+        seen, ids = set(), []
+        for _, value in sorted(numbered):
+            if value not in seen:
+                seen.add(value)
+                ids.append(value)
+        return ids
+
+
+def parse_bool(value):
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() == "true" if value is not None else False
+
+
+def read_request(environ):
+    """Parse the Query-protocol request; the body is read once and kept for moto."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise Ec2Error("MalformedQueryString", "The Content-Length header is not a number.")
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    pairs = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+    if body and content_type in ("", "application/x-www-form-urlencoded"):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Ec2Error("MalformedQueryString", "The request body is not valid UTF-8.")
+        pairs += parse_qsl(text, keep_blank_values=True)
+    params = {}
+    action = None
+    for key, value in pairs:
+        if key == "Action":
+            action = value
+        elif key not in _PLUMBING and not key.startswith("X-Amz-"):
+            params[key] = value
+    region, access_key = "us-east-1", None
+    match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if match:
+        access_key, region = match.group(1), match.group(2)
+    else:
+        access_key = dict(pairs).get("AWSAccessKeyId") or dict(pairs).get("X-Amz-Credential", "").split("/")[0] or None
+    return Ec2Request(action=action, params=params, body=body, region=region, access_key=access_key,
+                      raw_pairs=pairs)
+
+
+def check_instance_ids(request):
+    """EC2 rejects an id that cannot be an instance id before it looks anything up."""
+    for key, value in request.params.items():
+        if _INSTANCE_ID_PARAM.match(key) and not _INSTANCE_ID.match(value):
+            raise Ec2Error("InvalidInstanceID.Malformed", f'Invalid id: "{value}" (expecting "i-...")')
+
+
+def request_id():
+    return str(uuid.uuid4())
+
+
+def error_body(code, message, req_id=None):
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Errors><Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"</Error></Errors><RequestID>{req_id or request_id()}</RequestID></Response>"
+    ).encode()
+
+
+def error_code_of(body):
+    match = _ERROR_CODE.search(body or b"")
+    return match.group(1).decode("utf-8", "replace") if match else None
+
+
+def _state_xml(tag, state):
+    name, code = state
+    return f"<{tag}><code>{code}</code><name>{name}</name></{tag}>"
+
+
+def state_change_body(action, changes, req_id=None):
+    """StopInstances / StartInstances / TerminateInstances answer: [(id, (name, code), (name, code))]."""
+    items = "".join(
+        f"<item><instanceId>{escape(instance_id)}</instanceId>"
+        f"{_state_xml('currentState', current)}{_state_xml('previousState', previous)}</item>"
+        for instance_id, previous, current in changes
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<{action}Response xmlns="{NAMESPACE}"><requestId>{req_id or request_id()}</requestId>'
+        f"<instancesSet>{items}</instancesSet></{action}Response>"
+    ).encode()
+
+
+def simple_body(action, req_id=None):
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<{action}Response xmlns="{NAMESPACE}"><requestId>{req_id or request_id()}</requestId>'
+        f"<return>true</return></{action}Response>"
+    ).encode()
