@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The options every module of the collection takes: which cloud, where, and as whom.
+    DOCUMENTATION = r"""
+options:
+  cloud:
+    description:
+      - Which cloud the instances live in.
+      - V(aws) is Amazon EC2 (through C(boto3)), V(alicloud) is Alibaba Cloud ECS (through C(alibabacloud_tea_openapi)).
+      - Only the SDK of the chosen cloud is imported.
+    type: str
+    required: true
+    choices: [aws, alicloud]
+  region:
+    description:
+      - The region, for example V(us-east-1) or V(cn-hangzhou).
+      - If not set, V(aws) reads E(AWS_REGION), then E(AWS_DEFAULT_REGION), then the profile;
+        V(alicloud) reads E(ALIBABA_CLOUD_REGION_ID) and needs a region.
+    type: str
+  access_key:
+    description:
+      - The access key id.
+      - If not set, V(aws) reads E(AWS_ACCESS_KEY_ID) (then the profile and the usual botocore chain);
+        V(alicloud) reads E(ALIBABA_CLOUD_ACCESS_KEY_ID).
+    type: str
+  secret_key:
+    description:
+      - The secret access key. Never shown in any output.
+      - If not set, V(aws) reads E(AWS_SECRET_ACCESS_KEY); V(alicloud) reads E(ALIBABA_CLOUD_ACCESS_KEY_SECRET).
+    type: str
+  security_token:
+    description:
+      - A session (STS) token that goes with temporary credentials. Never shown in any output.
+      - If not set, V(aws) reads E(AWS_SESSION_TOKEN); V(alicloud) reads E(ALIBABA_CLOUD_SECURITY_TOKEN).
+    type: str
+  profile:
+    description:
+      - The AWS named profile to use when no O(access_key) is given. If not set, E(AWS_PROFILE) is read.
+      - AWS only.
+    type: str
+  endpoint_url:
+    description:
+      - The API endpoint as a URL, for example V(http://127.0.0.1:5000) for the local sandbox.
+      - If not set, V(aws) reads E(AWS_ENDPOINT_URL) and V(alicloud) reads E(ALIBABA_CLOUD_ECS_ENDPOINT);
+        otherwise the cloud's public regional endpoint is used (ECS V(https://ecs.REGION.aliyuncs.com)).
+    type: str
+  retry_max_attempts:
+    description:
+      - How many times one API call is tried in all when the cloud answers with throttling or a server error.
+      - V(aws) uses the botocore V(standard) retry mode; V(alicloud) retries C(Throttling*), C(ServiceUnavailable),
+        C(InternalError) and any 5xx answer. Both back off exponentially with jitter.
+    type: int
+    default: 8
+notes:
+  - Environment variables are read per cloud, so one play can address both clouds with the same option names.
+  - In check mode the mutating calls are sent with C(DryRun) where the cloud's API has it, so permissions are
+    validated and C(changed) is predicted; no mutating call is ever made without C(DryRun).
+  - Errors are returned with the cloud's error code, message and request id in RV(error), and per instance in RV(failures).
+requirements:
+  - python >= 3.8
+  - boto3 >= 1.34 (for O(cloud=aws))
+  - alibabacloud_tea_openapi >= 0.3.12 (for O(cloud=alicloud))
+"""
+
+    # instance_ids / wait / wait_timeout / force, for the modules that act on a list of instances.
+    BATCH = r"""
+options:
+  instance_ids:
+    description:
+      - The instances to act on, any number of them. Duplicates are ignored.
+      - They are sent at most 100 ids to a call; each wait round describes at most 100 ids a call.
+      - EC2 ids look like V(i-0123456789abcdef0) (8 or 17 hex digits), ECS ids like V(i-bp1abcdefghij0123456).
+    type: list
+    elements: str
+    required: true
+  wait:
+    description:
+      - Wait until every instance has reached the state the module brings it to.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait in all. When they run out, the task B(fails) and names each instance
+        that did not arrive with the state it is in.
+    type: int
+    default: 600
+"""

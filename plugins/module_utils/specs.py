@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Each module's argument_spec, next to each other so the shared parts stay the same."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import BATCH_ARGS, COMMON_ARGS, merged_spec
+
+
+def instance_stop():
+    return merged_spec(
+        COMMON_ARGS, BATCH_ARGS,
+        hibernate=dict(type="bool", default=False),
+        stopped_mode=dict(type="str", choices=["keep_charging", "stop_charging"]),
+    )
+
+
+def instance_release():
+    return merged_spec(COMMON_ARGS, BATCH_ARGS, disable_protection=dict(type="bool", default=False))
+
+
+def auto_release_time():
+    spec = merged_spec(
+        COMMON_ARGS,
+        instance_ids=dict(BATCH_ARGS["instance_ids"]),
+        release_at=dict(type="str"),
+        release_in=dict(type="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+    )
+    return spec
+
+
+def instance_state_info():
+    return merged_spec(
+        COMMON_ARGS,
+        instance_ids=dict(type="list", elements="str"),
+        filters=dict(type="dict"),
+        include_health=dict(type="bool", default=False),
+    )

@@ -1,0 +1,192 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: auto_release_time
+short_description: Set or cancel the time at which instances are released automatically
+version_added: 0.1.0
+description:
+  - Sets, changes or cancels the automatic release time of instances.
+  - B(ECS) has an API for it, C(ModifyInstanceAutoReleaseTime); the time set is read back from
+    C(DescribeInstances.AutoReleaseTime) and reported.
+  - B(EC2 has no such API.) On EC2 the time is recorded as the tag C(cloudfleet:auto-release-time) with the same
+    format (C(YYYY-MM-DDTHH:MM:SSZ)). EC2 itself does nothing with it; M(cloudfleet.lifecycle.instance_state_info)
+    reports it as C(auto_release_time) the same way as on ECS, and a reaper (a scheduled playbook) has to act on it.
+  - The time follows the ECS rules on both clouds, checked before any API call is made - ISO 8601 UTC, seconds rounded
+    down to the minute, at least 30 minutes and at most 3 years ahead.
+  - An instance that already has exactly this time is unchanged.
+author:
+  - cloudfleet.lifecycle developers
+extends_documentation_fragment:
+  - cloudfleet.lifecycle.common
+options:
+  instance_ids:
+    description:
+      - The instances, any number of them. EC2 tags are written at most 100 ids a call; ECS takes one call per instance.
+    type: list
+    elements: str
+    required: true
+  release_at:
+    description:
+      - The release time, ISO 8601 in UTC, for example V(2026-12-01T06:00:00Z). An explicit offset such as V(+08:00)
+        is converted to UTC; a time without a zone is refused.
+      - Seconds are rounded down to the minute, as ECS does.
+      - Mutually exclusive with O(release_in).
+    type: str
+  release_in:
+    description:
+      - The release time as a duration from now - a whole number and V(m), V(h) or V(d), for example V(90m), V(6h), V(3d).
+      - Rounded up to the next whole minute. Because it counts from now, a second run sets a later time and reports
+        a change; use O(release_at) for a task that must be idempotent.
+      - Mutually exclusive with O(release_at).
+    type: str
+  state:
+    description:
+      - V(present) sets the time; V(absent) cancels the automatic release (ECS without a time, EC2 removes the tag).
+    type: str
+    default: present
+    choices: [present, absent]
+attributes:
+  check_mode:
+    support: full
+    description:
+      - EC2 sends C(CreateTags)/C(DeleteTags) with C(DryRun).
+      - ECS C(ModifyInstanceAutoReleaseTime) has no C(DryRun), so nothing is sent; the change is predicted.
+seealso:
+  - module: cloudfleet.lifecycle.instance_release
+  - module: cloudfleet.lifecycle.instance_state_info
+"""
+
+EXAMPLES = r"""
+- name: Release these ECS instances on 1 December 2026 at 06:00 UTC
+  cloudfleet.lifecycle.auto_release_time:
+    cloud: alicloud
+    region: cn-hangzhou
+    instance_ids: "{{ ecs_ids }}"
+    release_at: "2026-12-01T06:00:00Z"
+
+- name: Mark EC2 instances for release in 6 hours (tag cloudfleet:auto-release-time)
+  cloudfleet.lifecycle.auto_release_time:
+    cloud: aws
+    region: us-east-1
+    instance_ids: "{{ ec2_ids }}"
+    release_in: 6h
+
+- name: Cancel the automatic release
+  cloudfleet.lifecycle.auto_release_time:
+    cloud: alicloud
+    region: cn-hangzhou
+    instance_ids: "{{ ecs_ids }}"
+    state: absent
+"""
+
+RETURN = r"""
+instances:
+  description:
+    - One record per instance, in the order the ids were given (or as listed, for filters).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The instance id.
+      type: str
+      sample: i-0123456789abcdef0
+    cloud:
+      description: V(aws) or V(alicloud).
+      type: str
+      sample: aws
+    region:
+      description: The region the instance is in.
+      type: str
+      sample: us-east-1
+    state:
+      description:
+        - The normalized state, the same words on both clouds.
+        - A released ECS instance, or any instance the cloud no longer knows, reads as V(terminated).
+      type: str
+      choices: [pending, running, stopping, stopped, shutting-down, terminated]
+      sample: stopped
+    raw_state:
+      description: The cloud's own word for the state (EC2 C(State.Name), ECS C(Status)); null when the instance is gone.
+      type: str
+      sample: stopped
+    state_code:
+      description: EC2's state code, low byte only (0, 16, 32, 48, 64, 80); null on ECS.
+      type: int
+      sample: 80
+    auto_release_time:
+      description:
+        - When the instance is released automatically, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ); null if not set.
+        - On EC2 this is read from the tag C(cloudfleet:auto-release-time).
+      type: str
+      sample: "2026-12-01T06:00:00Z"
+    deletion_protection:
+      description:
+        - Whether release protection is on (ECS C(DeletionProtection)).
+        - On EC2 null unless known, because C(DescribeInstances) does not report C(DisableApiTermination).
+      type: bool
+      sample: false
+    instance_type:
+      description: The instance type.
+      type: str
+      sample: t3.micro
+    tags:
+      description: The instance's tags as a dict.
+      type: dict
+      sample: {"env": "test"}
+
+changed_ids:
+  description: The ids this task changed (in check mode, would change).
+  returned: always
+  type: list
+  elements: str
+  sample: [i-0123456789abcdef0]
+unchanged_ids:
+  description: The ids that were already as asked.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+failures:
+  description:
+    - One entry per instance that failed, with the cloud's error code, message and request id
+      (or this collection's own code, such as C(WaitTimeout), C(IncorrectInstanceState), C(DeletionProtection)).
+    - Empty when the task succeeds; when it is not empty the task fails.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "i-0123456789abcdef0", "code": "WaitTimeout", "message": "still stopping after 600s", "request_id": null}]
+error:
+  description: The first error (code, message, request_id), for a task that failed on an API call.
+  returned: failure
+  type: dict
+  sample: {"code": "AuthFailure", "message": "AWS was not able to validate the provided access credentials", "request_id": "5b1f..."}
+
+auto_release_time:
+  description: The time that was asked for, as C(YYYY-MM-DDTHH:MM:SSZ); null for O(state=absent).
+  returned: always
+  type: str
+  sample: "2026-12-01T06:00:00Z"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import auto_release as operation
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.runner import run_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=specs.auto_release_time(), supports_check_mode=True)
+    run_module(module, operation.run)
+
+
+if __name__ == "__main__":
+    main()

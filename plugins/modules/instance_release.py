@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: instance_release
+short_description: Release (EC2 terminate, ECS delete) instances in batches
+version_added: 0.1.0
+description:
+  - Releases Amazon EC2 instances (C(TerminateInstances)) or Alibaba Cloud ECS instances (C(DeleteInstances)),
+    at most 100 ids to a call, and waits until they are gone (V(terminated)).
+  - By default only V(stopped) instances are released. Any other state is refused for that id with the reason,
+    the task fails and lists the refusals; the stopped instances in the same task are still released,
+    and nothing is released that was not asked for. O(force=true) releases running instances too (ECS C(Force)).
+  - An instance with termination/deletion protection is refused for that id with a clear message, unless
+    O(disable_protection=true), which turns protection off first (EC2 C(ModifyInstanceAttribute DisableApiTermination),
+    ECS C(ModifyInstanceAttribute DeletionProtection)) and lists those ids in RV(protection_disabled_ids).
+  - An instance already released or not found is unchanged and reported as V(terminated); a second run is a no-op.
+  - Released data is gone for good. Snapshot the disks first if the data must be kept.
+author:
+  - cloudfleet.lifecycle developers
+extends_documentation_fragment:
+  - cloudfleet.lifecycle.common
+  - cloudfleet.lifecycle.common.batch
+options:
+  force:
+    description:
+      - Release instances that are not stopped (V(running), V(pending), V(stopping)) as well. On ECS this sends C(Force=true).
+    type: bool
+    default: false
+  disable_protection:
+    description:
+      - Turn termination/deletion protection off for the protected instances before releasing them.
+      - Without it a protected instance is refused (and fails the task) but never released.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Sends C(TerminateInstances)/C(DeleteInstances) with C(DryRun).
+      - ECS C(ModifyInstanceAttribute) has no C(DryRun), so turning protection off is only predicted, not sent.
+      - On EC2 protection is only discovered by a real C(TerminateInstances), so check mode cannot predict it.
+seealso:
+  - module: cloudfleet.lifecycle.instance_stop
+  - module: cloudfleet.lifecycle.auto_release_time
+"""
+
+EXAMPLES = r"""
+- name: Release stopped EC2 instances
+  cloudfleet.lifecycle.instance_release:
+    cloud: aws
+    region: us-east-1
+    instance_ids: "{{ ec2_ids }}"
+
+- name: Release ECS instances even if they still run, and even if protected
+  cloudfleet.lifecycle.instance_release:
+    cloud: alicloud
+    region: cn-hangzhou
+    instance_ids: "{{ ecs_ids }}"
+    force: true
+    disable_protection: true
+
+- name: Stop, then release (the safe order)
+  block:
+    - name: Stop
+      cloudfleet.lifecycle.instance_stop:
+        cloud: aws
+        instance_ids: "{{ ids }}"
+    - name: Release
+      cloudfleet.lifecycle.instance_release:
+        cloud: aws
+        instance_ids: "{{ ids }}"
+"""
+
+RETURN = r"""
+instances:
+  description:
+    - One record per instance, in the order the ids were given (or as listed, for filters).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The instance id.
+      type: str
+      sample: i-0123456789abcdef0
+    cloud:
+      description: V(aws) or V(alicloud).
+      type: str
+      sample: aws
+    region:
+      description: The region the instance is in.
+      type: str
+      sample: us-east-1
+    state:
+      description:
+        - The normalized state, the same words on both clouds.
+        - A released ECS instance, or any instance the cloud no longer knows, reads as V(terminated).
+      type: str
+      choices: [pending, running, stopping, stopped, shutting-down, terminated]
+      sample: stopped
+    raw_state:
+      description: The cloud's own word for the state (EC2 C(State.Name), ECS C(Status)); null when the instance is gone.
+      type: str
+      sample: stopped
+    state_code:
+      description: EC2's state code, low byte only (0, 16, 32, 48, 64, 80); null on ECS.
+      type: int
+      sample: 80
+    auto_release_time:
+      description:
+        - When the instance is released automatically, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ); null if not set.
+        - On EC2 this is read from the tag C(cloudfleet:auto-release-time).
+      type: str
+      sample: "2026-12-01T06:00:00Z"
+    deletion_protection:
+      description:
+        - Whether release protection is on (ECS C(DeletionProtection)).
+        - On EC2 null unless known, because C(DescribeInstances) does not report C(DisableApiTermination).
+      type: bool
+      sample: false
+    instance_type:
+      description: The instance type.
+      type: str
+      sample: t3.micro
+    tags:
+      description: The instance's tags as a dict.
+      type: dict
+      sample: {"env": "test"}
+
+changed_ids:
+  description: The ids this task changed (in check mode, would change).
+  returned: always
+  type: list
+  elements: str
+  sample: [i-0123456789abcdef0]
+unchanged_ids:
+  description: The ids that were already as asked.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+failures:
+  description:
+    - One entry per instance that failed, with the cloud's error code, message and request id
+      (or this collection's own code, such as C(WaitTimeout), C(IncorrectInstanceState), C(DeletionProtection)).
+    - Empty when the task succeeds; when it is not empty the task fails.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "i-0123456789abcdef0", "code": "WaitTimeout", "message": "still stopping after 600s", "request_id": null}]
+error:
+  description: The first error (code, message, request_id), for a task that failed on an API call.
+  returned: failure
+  type: dict
+  sample: {"code": "AuthFailure", "message": "AWS was not able to validate the provided access credentials", "request_id": "5b1f..."}
+
+protection_disabled_ids:
+  description: The ids whose termination/deletion protection this task turned off (in check mode, would turn off).
+  returned: always
+  type: list
+  elements: str
+  sample: [i-0123456789abcdef0]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import release as operation
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.runner import run_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=specs.instance_release(), supports_check_mode=True)
+    run_module(module, operation.run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: instance_state_info
+short_description: Report the state (and optionally health and scheduled events) of EC2 or ECS instances
+version_added: 0.1.0
+description:
+  - Returns the normalized record of each instance, the same shape on both clouds, by ids or by filters.
+  - EC2 state codes are read by their low byte only, so codes above 255 still map right.
+  - An instance the cloud no longer knows (a released ECS instance) is reported as V(terminated).
+  - With O(include_health=true) each record gets C(health) - EC2 C(DescribeInstanceStatus) with
+    C(IncludeAllInstances), ECS C(DescribeInstancesFullStatus) - the same shape on both.
+  - Never changes anything.
+author:
+  - cloudfleet.lifecycle developers
+extends_documentation_fragment:
+  - cloudfleet.lifecycle.common
+options:
+  instance_ids:
+    description:
+      - The instances to report on, any number (described at most 100 a call).
+      - If not given, all instances in the region that match O(filters) are listed.
+    type: list
+    elements: str
+  filters:
+    description:
+      - Narrow the instances down. Keys - C(state) (a normalized state or a list of them) and C(tags) (a dict; each
+        tag must have that value).
+    type: dict
+  include_health:
+    description:
+      - Add C(health) to each record.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: Makes only read calls, in check mode as in a normal run.
+seealso:
+  - module: cloudfleet.lifecycle.instance_stop
+"""
+
+EXAMPLES = r"""
+- name: State of some EC2 instances
+  cloudfleet.lifecycle.instance_state_info:
+    cloud: aws
+    region: us-east-1
+    instance_ids: "{{ ec2_ids }}"
+  register: fleet
+
+- name: Running ECS instances of the web tier, with health and scheduled events
+  cloudfleet.lifecycle.instance_state_info:
+    cloud: alicloud
+    region: cn-hangzhou
+    filters:
+      state: running
+      tags:
+        tier: web
+    include_health: true
+  register: web
+
+- name: Instances with a scheduled event
+  ansible.builtin.debug:
+    msg: "{{ web.instances | selectattr('health.events') | map(attribute='id') | list }}"
+"""
+
+RETURN = r"""
+instances:
+  description:
+    - One record per instance (the same keys as every module returns), plus C(health) with O(include_health=true).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The instance id.
+      type: str
+    cloud:
+      description: V(aws) or V(alicloud).
+      type: str
+    region:
+      description: The region.
+      type: str
+    state:
+      description: The normalized state; a released ECS instance reads V(terminated).
+      type: str
+      choices: [pending, running, stopping, stopped, shutting-down, terminated]
+    raw_state:
+      description: The cloud's own word for the state.
+      type: str
+    state_code:
+      description: EC2's state code, low byte only; null on ECS.
+      type: int
+    auto_release_time:
+      description: ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ) or null; on EC2 read from the tag C(cloudfleet:auto-release-time).
+      type: str
+    deletion_protection:
+      description: ECS C(DeletionProtection); null on EC2 (not reported by C(DescribeInstances)).
+      type: bool
+    instance_type:
+      description: The instance type.
+      type: str
+    tags:
+      description: The tags as a dict.
+      type: dict
+    health:
+      description:
+        - Health, with O(include_health=true). Null statuses and no events for a terminated instance.
+        - On ECS there is one health status (C(HealthStatus)), reported as both statuses.
+      returned: when O(include_health=true)
+      type: dict
+      contains:
+        instance_status:
+          description: V(ok), V(impaired), V(initializing), V(insufficient-data), V(not-applicable), ... (lower case).
+          type: str
+        system_status:
+          description: The host's status, the same words; on ECS the same value as C(instance_status).
+          type: str
+        events:
+          description: Scheduled events.
+          type: list
+          elements: dict
+          contains:
+            code:
+              description: EC2 event C(Code) (for example V(system-reboot)), ECS C(EventType.Name) (for example V(SystemMaintenance.Reboot)).
+              type: str
+            description:
+              description: EC2 C(Description), ECS C(Reason).
+              type: str
+            not_before:
+              description: Earliest start, C(YYYY-MM-DDTHH:MM:SSZ).
+              type: str
+            not_after:
+              description: Latest end, C(YYYY-MM-DDTHH:MM:SSZ); null on ECS, which has none.
+              type: str
+changed:
+  description: Always false.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import state_info as operation
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.runner import run_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=specs.instance_state_info(), supports_check_mode=True)
+    run_module(module, operation.run)
+
+
+if __name__ == "__main__":
+    main()
