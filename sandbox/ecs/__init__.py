@@ -47,7 +47,8 @@ class EcsEmulator(Emulator):
         self.model.settle_all()
 
     def on_stuck(self, instance_ids, rule):
-        unknown = [i for i in instance_ids if i not in set(self.model.known(instance_ids))]
+        known = set(self.model.known(instance_ids))
+        unknown = [i for i in instance_ids if i not in known]
         if unknown:
             for instance_id in instance_ids:  # a rejected request leaves no rule behind
                 self.overrides.release_stuck(instance_id)

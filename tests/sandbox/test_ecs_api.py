@@ -122,6 +122,10 @@ def test_run_instances_rejects_unknown_image_bad_prefix_and_amount(ecs):
     assert err.code == "InvalidParameter"
     err = error(ecs.run_instances, m.RunInstancesRequest(region_id=R, image_id="aliyun_3_x64_20G_alibase_20240819.vhd"))
     assert err.code == "MissingParameter"
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 600))
+    err = error(ecs.run_instances, m.RunInstancesRequest(image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+                                                         auto_release_time=soon, **base))
+    assert err.code == "InvalidAutoReleaseTime.Malformed"
 
 
 def test_stop_goes_stopping_then_stopped_and_stopping_a_stopped_one_is_refused(env, ecs):
