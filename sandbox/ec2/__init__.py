@@ -40,6 +40,8 @@ class Ec2Emulator(Emulator):
         self._moto = moto_app.moto_ec2_app()  # ~1 s the first time: pay it at start, not on a call
         _operations()
         self._lifecycles = {}  # region -> RegionLifecycle
+        with moto_app.MOTO_LOCK:  # moto builds a region's backend (default VPC, AMIs) on first use
+            self._lifecycle(REGION)
         self._handlers = {
             "StopInstances": self._stop_instances,
             "StartInstances": self._start_instances,
@@ -60,6 +62,7 @@ class Ec2Emulator(Emulator):
         with moto_app.MOTO_LOCK:
             moto_app.reset_account(self.account_id)
             self._lifecycles.clear()
+            self._lifecycle(REGION)
 
     def on_clock_advanced(self):
         with moto_app.MOTO_LOCK:
