@@ -6,10 +6,17 @@ import os
 import tempfile
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from sandbox.emulator import SandboxContext
 from sandbox.wsgi import ControlledApp
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No per-request log: query strings carry access key ids and signatures."""
+
+    def log_request(self, *args, **kwargs):
+        pass
 
 
 class Sandbox:
@@ -47,7 +54,8 @@ class Sandbox:
 
     def start(self):
         for name, emulator in self.emulators.items():
-            server = make_server(self.host, self._ports[name], ControlledApp(self, emulator), threaded=True)
+            server = make_server(self.host, self._ports[name], ControlledApp(self, emulator), threaded=True,
+                                 request_handler=_QuietHandler)
             server.daemon_threads = True
             self._servers[name] = server
             thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{name}", daemon=True)
