@@ -20,6 +20,8 @@ class Ec2Harness:
 
     # --- SDK ----------------------------------------------------------------------------------
     def client(self, max_attempts=1, mode="standard"):
+        """`max_attempts` counts every attempt, the first included (botocore's `total_max_attempts`;
+        its `max_attempts` in `Config(retries=...)` counts retries only)."""
         key = (max_attempts, mode)
         if key not in self._clients:
             import boto3
@@ -31,7 +33,7 @@ class Ec2Harness:
                 region_name=self.env["AWS_REGION"],
                 aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
                 aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
-                config=Config(retries={"mode": mode, "max_attempts": max_attempts}),
+                config=Config(retries={"mode": mode, "total_max_attempts": max_attempts}),
             )
         return self._clients[key]
 
