@@ -173,6 +173,10 @@ class RegionLifecycle:
         """Put the instance in `state`; a transitional state is scheduled to move on unless stuck."""
         instance._state.name = state
         instance._state.code = STATE_CODES[state]
+        if state == "pending":  # as EC2 reports a launch or start under way
+            instance.state_reason = StateReason("pending", "pending")
+        elif state == "running":  # EC2 has no StateReason for a running instance
+            instance.state_reason = None
         self._unschedule(instance.id)
         if state in NEXT_STATE:
             rule = self.overrides.stuck_rule(instance.id)
