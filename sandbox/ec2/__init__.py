@@ -132,11 +132,25 @@ class Ec2Emulator(Emulator):
                 changes = handler(lifecycle, request)
                 return 200, [("Content-Type", "text/xml;charset=UTF-8"), ("x-amzn-RequestId", req_id)], \
                     wire.state_change_body(action, changes, req_id)
+            self._check_before_moto(lifecycle, request)
             lifecycle.current_params = request.params
             try:
                 return self._call_moto(environ, request)
             finally:
                 lifecycle.current_params = None
+
+    @staticmethod
+    def _check_before_moto(lifecycle, request):
+        """What EC2 checks and moto 5.2.5 does not."""
+        action = request.action
+        if action in ("CreateTags", "DeleteTags"):
+            # moto tags any well-formed id; EC2 answers InvalidInstanceID.NotFound for an unknown instance
+            instance_ids = [v for k, v in sorted(request.params.items())
+                            if k.startswith("ResourceId.") and v.startswith("i-")]
+            if instance_ids:
+                lifecycle.lookup(list(dict.fromkeys(instance_ids)))
+        if action == "DescribeInstanceStatus" and request.flag("DryRun"):
+            raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
 
     def _call_moto(self, environ, request):
         import io

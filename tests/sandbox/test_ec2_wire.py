@@ -124,3 +124,20 @@ def test_concurrent_clients(ec2):
     assert all(c["status"] == 200 for c in calls)
     reservations = ec2.client().describe_instances()["Reservations"]
     assert sum(len(r["Instances"]) for r in reservations) == 40
+
+
+def test_tags_on_unknown_instance_are_not_found(ec2):
+    [iid] = ec2.running()
+    client = ec2.client()
+    with pytest.raises(ClientError) as excinfo:
+        client.create_tags(Resources=[iid, "i-0123456789abcdef0"], Tags=[{"Key": "k", "Value": "v"}])
+    assert excinfo.value.response["Error"]["Code"] == "InvalidInstanceID.NotFound"
+    assert "i-0123456789abcdef0" in excinfo.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as excinfo:
+        client.create_tags(Resources=[iid], Tags=[{"Key": "k", "Value": "v"}], DryRun=True)
+    assert excinfo.value.response["Error"]["Code"] == "DryRunOperation"
+    assert "Tags" not in ec2.instances([iid])[iid]
+    client.create_tags(Resources=[iid], Tags=[{"Key": "k", "Value": "v"}])
+    assert ec2.instances([iid])[iid]["Tags"] == [{"Key": "k", "Value": "v"}]
+    client.delete_tags(Resources=[iid], Tags=[{"Key": "k"}])
+    assert ec2.instances([iid])[iid].get("Tags", []) == []
