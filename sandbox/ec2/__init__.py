@@ -6,6 +6,7 @@ Request path (`Ec2Emulator.api`): parse the Query request (wire) -> call log + i
 backend (RunInstances, DescribeInstances, DescribeInstanceStatus: health) -> EC2 XML out.
 """
 import functools
+import re
 import traceback
 
 from sandbox.control import ControlError
@@ -116,7 +117,8 @@ class Ec2Emulator(Emulator):
             raise Ec2Error("MissingAction", "The request must contain the parameter Action.")
         if action not in _operations():
             raise Ec2Error("InvalidAction", f"The action {action} is not valid for this web service.")
-        if request.access_key and request.access_key != self.credentials.access_key_id:
+        if (request.access_key and request.access_key != self.credentials.access_key_id) \
+                or not wire.sigv4_valid(environ, request.body, self.credentials.access_key_secret):
             raise Ec2Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
         fault = self.faults.take(action)
         if fault is not None:
@@ -177,7 +179,11 @@ class Ec2Emulator(Emulator):
                 raise Ec2Error(code, exc.message, 400)
             raise
         status = int(captured["status"].split()[0])
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() not in ("server", "date")]
+        req_id = wire.request_id()
+        # moto 5.2.5 answers every request with the literal request id "request-id"
+        body = re.sub(rb"<(requestId|RequestID)>request-id</\1>", f"<\\1>{req_id}</\\1>".encode(), body, count=1)
+        headers = [(k, v) for k, v in captured["headers"]
+                   if k.lower() not in ("server", "date", "x-amzn-requestid")] + [("x-amzn-RequestId", req_id)]
         if status >= 500 or (status >= 400 and wire.error_code_of(body) is None):
             raise Ec2Error(*_INTERNAL_ERROR, status=500) if status >= 500 else \
                 Ec2Error("InvalidRequest", "The request received was invalid.", status)

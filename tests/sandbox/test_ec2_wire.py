@@ -141,3 +141,23 @@ def test_tags_on_unknown_instance_are_not_found(ec2):
     assert ec2.instances([iid])[iid]["Tags"] == [{"Key": "k", "Value": "v"}]
     client.delete_tags(Resources=[iid], Tags=[{"Key": "k"}])
     assert ec2.instances([iid])[iid].get("Tags", []) == []
+
+
+def test_wrong_secret_is_auth_failure(ec2):
+    import boto3
+
+    client = boto3.client("ec2", endpoint_url=ec2.url, region_name="us-east-1",
+                          aws_access_key_id=ec2.env["AWS_ACCESS_KEY_ID"], aws_secret_access_key="not-the-secret")
+    with pytest.raises(ClientError) as excinfo:
+        client.describe_instances()
+    assert excinfo.value.response["Error"]["Code"] == "AuthFailure"
+    assert "not-the-secret" not in str(excinfo.value)
+    assert ec2.calls()[-1]["error_code"] == "AuthFailure"
+
+
+def test_request_ids_are_unique_uuids(ec2):
+    client = ec2.client()
+    first = client.describe_instances()["ResponseMetadata"]["RequestId"]
+    second = client.describe_instances()["ResponseMetadata"]["RequestId"]
+    assert first != second
+    assert re.fullmatch(r"[0-9a-f-]{36}", first)
