@@ -159,10 +159,17 @@ class Provider(object):
         return self._mutate("terminate_instances", ids, dry_run)
 
     def set_deletion_protection(self, ids, enabled, dry_run=False):
+        def call(batch):  # ModifyInstanceAttribute takes one instance, as a string
+            try:
+                self._call("modify_instance_attribute", InstanceId=batch[0], DryRun=dry_run,
+                           DisableApiTermination={"Value": bool(enabled)})
+            except CloudError as exc:
+                if not (dry_run and exc.code == "DryRunOperation"):
+                    raise
+            return {}
         failures = {}
-        for instance_id in ids:  # ModifyInstanceAttribute takes one instance
-            failures.update(self._mutate("modify_instance_attribute", [instance_id], dry_run, id_param="InstanceId",
-                                         DisableApiTermination={"Value": bool(enabled)}))
+        for instance_id in ids:
+            failures.update(run_per_id(call, [instance_id], _is_fatal))
         return failures
 
     def set_auto_release_time(self, ids, value, dry_run=False):

@@ -85,9 +85,11 @@ def run(params, check_mode=False, rt=None):
     errors = in_batches(provider.terminate, candidates, force=force, dry_run=False)
     # EC2 reports termination protection only when asked to terminate (not in DescribeInstances).
     late = [i for i, e in errors.items() if provider.is_protection_error(e)]
+    for i in late:
+        records[i]["deletion_protection"] = True
     if late and disable:
         retry = unprotect(late)
-        for i in late:
+        for i in retry:
             del errors[i]
         errors.update(in_batches(provider.terminate, retry, force=force, dry_run=False))
         late = []

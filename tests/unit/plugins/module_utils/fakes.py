@@ -1,0 +1,135 @@
+"""A fake provider (the provider interface, no SDK) and a fake clock for the core's tests."""
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import Runtime
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import make_record
+
+# state -> the state it moves to after `steps` describes
+NEXT = {"pending": "running", "stopping": "stopped", "shutting-down": "terminated"}
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class FakeInstance:
+    def __init__(self, state, protected=None, auto_release_time=None, stuck=False, hibernation=True):
+        self.state = state
+        self.protected = protected
+        self.auto_release_time = auto_release_time
+        self.stuck = stuck
+        self.hibernation = hibernation
+        self.age = 0
+
+
+class FakeProvider:
+    """Instances move one step along NEXT per describe round (unless stuck)."""
+
+    def __init__(self, cloud="aws", instances=None, dry_run_ops=("stop", "terminate", "protection", "auto_release"),
+                 protection_in_describe=True):
+        self.cloud = cloud
+        self.region = "r-1"
+        self.instances = dict(instances or {})
+        self.calls = []
+        self.dry_run_ops = set(dry_run_ops)
+        self.protection_in_describe = protection_in_describe
+
+    def _record(self, i):
+        inst = self.instances[i]
+        return make_record(i, self.cloud, self.region, inst.state, raw_state=inst.state,
+                           auto_release_time=inst.auto_release_time,
+                           deletion_protection=inst.protected if self.protection_in_describe else None)
+
+    def calls_of(self, name, dry_run=None):
+        return [c for c in self.calls if c[0] == name and (dry_run is None or c[2] == dry_run)]
+
+    def describe(self, ids):
+        assert len(ids) <= 100
+        self.calls.append(("describe", list(ids), False))
+        for i in ids:
+            inst = self.instances.get(i)
+            if inst and inst.state in NEXT and not inst.stuck:
+                inst.age += 1
+                if inst.age >= 2:
+                    inst.state, inst.age = NEXT[inst.state], 0
+        return dict((i, self._record(i)) for i in ids if i in self.instances and self.instances[i].state != "gone")
+
+    def list_instances(self, states=None, tags=None):
+        self.calls.append(("list", None, False))
+        return [self._record(i) for i in self.instances if self.instances[i].state != "gone"]
+
+    def stop(self, ids, force=False, hibernate=False, stopped_mode=None, dry_run=False):
+        assert len(ids) <= 100
+        self.calls.append(("stop", list(ids), dry_run))
+        failures = {}
+        for i in ids:
+            inst = self.instances[i]
+            if hibernate and not inst.hibernation:
+                failures[i] = CloudError("UnsupportedHibernationConfiguration", "not configured", "req-1", instance_id=i)
+            elif not dry_run:
+                inst.state, inst.age = "stopping", 0
+        return failures
+
+    def terminate(self, ids, force=False, dry_run=False):
+        assert len(ids) <= 100
+        self.calls.append(("terminate", list(ids), dry_run))
+        failures = {}
+        for i in ids:
+            inst = self.instances[i]
+            if inst.protected:
+                failures[i] = CloudError("OperationNotPermitted", "may not be terminated; disableApiTermination", "req-2", instance_id=i)
+            elif not dry_run:
+                inst.state, inst.age = "shutting-down", 0
+        return failures
+
+    def set_deletion_protection(self, ids, enabled, dry_run=False):
+        self.calls.append(("protection", list(ids), dry_run))
+        if not dry_run:
+            for i in ids:
+                self.instances[i].protected = enabled
+        return {}
+
+    def set_auto_release_time(self, ids, value, dry_run=False):
+        self.calls.append(("auto_release", list(ids), dry_run))
+        if not dry_run:
+            for i in ids:
+                self.instances[i].auto_release_time = value
+        return {}
+
+    def health(self, ids):
+        self.calls.append(("health", list(ids), False))
+        return dict((i, {"instance_status": "ok", "system_status": "ok", "events": []}) for i in ids)
+
+    def dry_run_supported(self, operation):
+        return operation in self.dry_run_ops
+
+    def is_protection_error(self, error):
+        return error.code == "OperationNotPermitted"
+
+
+def runtime(provider, clock=None, now=None):
+    clock = clock or FakeClock()
+    return Runtime(environ={}, provider_factory=lambda conn: provider, clock=clock.clock, sleep=clock.sleep, now=now)
+
+
+def aws_id(n):
+    return "i-%017x" % n
+
+
+def ecs_id(n):
+    return "i-bp%018d" % n
+
+
+def params(cloud="aws", **kwargs):
+    base = dict(cloud=cloud, region="r-1", access_key=None, secret_key=None, security_token=None, profile=None,
+                endpoint_url=None, retry_max_attempts=8, wait=True, wait_timeout=600, force=False)
+    base.update(kwargs)
+    return base
