@@ -99,7 +99,12 @@ class RegionLifecycle:
                 return [backend.amis[filters["image-id"]]]
             return original_images(ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners)
 
+        def get_multi_instances_by_id(instance_ids, filters=None):
+            instances = self.lookup(list(dict.fromkeys(instance_ids)))
+            return [i for i in instances if i.applies(filters)]
+
         backend.get_instance = get_instance
+        backend.get_multi_instances_by_id = get_multi_instances_by_id
         backend.describe_volumes = describe_volumes
         backend.describe_images = describe_images
         backend.run_instances = run_instances

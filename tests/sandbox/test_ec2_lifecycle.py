@@ -258,3 +258,22 @@ def test_reset_forgets_instances(ec2):
     # and the sandbox works as before
     [new] = ec2.launch()
     assert ec2.state(new) == ("pending", 0)
+
+
+def test_reboot_only_a_running_instance(ec2):
+    [up, down] = ec2.running(2)
+    ec2.client().stop_instances(InstanceIds=[down])
+    ec2.advance()
+    ec2.client().reboot_instances(InstanceIds=[up])
+    assert ec2.state(up) == ("running", 16)
+    with pytest.raises(ClientError) as excinfo:
+        ec2.client().reboot_instances(InstanceIds=[down])
+    assert _error(excinfo)[:2] == ("IncorrectInstanceState", 400)
+    assert ec2.state(down) == ("stopped", 80)
+
+
+def test_describe_filters_by_state_name(ec2):
+    [up, down] = ec2.running(2)
+    ec2.client().stop_instances(InstanceIds=[down])
+    response = ec2.client().describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["stopping"]}])
+    assert [i["InstanceId"] for r in response["Reservations"] for i in r["Instances"]] == [down]
