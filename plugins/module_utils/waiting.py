@@ -95,5 +95,5 @@ def timeout_message(spec, result, timeout):
     shown = parts[:50]
     if len(parts) > 50:
         shown.append("... and %d more" % (len(parts) - 50))
-    return "timed out after %ss waiting for %d instance(s) to be %s: %s. To go on: %s" % (
+    return "timed out after %ss waiting for %d instance(s) to be %s: %s. To go on: %s." % (
         timeout, len(parts), spec.name, ", ".join(shown), spec.advice)
