@@ -65,8 +65,8 @@ def test_250_ids_take_three_stop_calls_and_batched_polls(cloud, run_play):
     assert sorted(i for c in stops for i in cloud.ids_in(c)) == sorted(ids)
     describes = cloud.calls(cloud.describe_action)
     assert describes and all(len(cloud.ids_in(c)) <= 100 for c in describes)
-    # every poll round covers the 250 ids in 3 calls: never one call per instance
-    assert len(describes) % 3 == 0
+    # polls go by the hundred (a round re-reads only the ids still moving): never one call per instance
+    assert len(describes) < 25
     assert set(cloud.states(ids).values()) == {"stopped"}
 
 

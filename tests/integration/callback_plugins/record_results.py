@@ -24,11 +24,14 @@ class CallbackModule(CallbackBase):
         self._records = []
 
     def _add(self, status, result):
+        recorded = self._clean(result._result)
+        # ansible-core 2.19 keeps `failed` out of the callback's dict; the method says it.
+        recorded["failed"] = status == "failed"
         self._records.append({
             "task": result._task.get_name(),
             "host": result._host.get_name(),
             "status": status,
-            "result": self._clean(result._result),
+            "result": recorded,
         })
 
     @staticmethod
