@@ -63,7 +63,7 @@ notes:
   - Environment variables are read per cloud, so one play can address both clouds with the same option names.
   - In check mode the mutating calls are sent with C(DryRun) where the cloud's API has it, so permissions are
     validated and C(changed) is predicted; no mutating call is ever made without C(DryRun).
-  - Errors are returned with the cloud's error code, message and request id in RV(error), and per instance in RV(failures).
+  - Errors are returned with the cloud's error code, message and request id in C(error), and per instance in C(failures).
 requirements:
   - python >= 3.8
   - boto3 >= 1.34 (for O(cloud=aws))
