@@ -59,6 +59,13 @@ options:
         C(InternalError) and any 5xx answer. Both back off exponentially with jitter.
     type: int
     default: 8
+  retry_mode:
+    description:
+      - The botocore retry mode for O(cloud=aws). V(adaptive) also slows the client down on throttling (client-side rate limiting).
+      - Ignored for O(cloud=alicloud), which always uses exponential backoff with jitter.
+    type: str
+    default: standard
+    choices: [standard, adaptive]
 notes:
   - Environment variables are read per cloud, so one play can address both clouds with the same option names.
   - In check mode the mutating calls are sent with C(DryRun) where the cloud's API has it, so permissions are

@@ -28,6 +28,7 @@ COMMON_ARGS = dict(
     profile=dict(type="str"),
     endpoint_url=dict(type="str"),
     retry_max_attempts=dict(type="int", default=8),
+    retry_mode=dict(type="str", default="standard", choices=["standard", "adaptive"]),
 )
 
 BATCH_ARGS = dict(
@@ -83,7 +84,8 @@ def resolve_connection(params, environ=None):
     cloud = params["cloud"]
     if cloud not in CLOUDS:
         raise InputError("cloud must be one of %s, got %r" % (", ".join(CLOUDS), cloud))
-    conn = {"cloud": cloud, "retry_max_attempts": params.get("retry_max_attempts") or 8}
+    conn = {"cloud": cloud, "retry_max_attempts": params.get("retry_max_attempts") or 8,
+            "retry_mode": params.get("retry_mode") or "standard"}
     for option, variables in ENV_FALLBACKS[cloud].items():
         value = params.get(option)
         if value in (None, ""):

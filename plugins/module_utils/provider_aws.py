@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudfleet.lifecycle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AWS EC2 through boto3: API calls only. Retries are botocore's own (standard mode)."""
+"""AWS EC2 through boto3: API calls only. Retries are botocore's own (standard or adaptive mode)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -68,7 +68,7 @@ class Provider(object):
             session_args["profile_name"] = conn["profile"]
         if conn.get("region"):
             session_args["region_name"] = conn["region"]
-        config = Config(retries={"mode": "standard", "max_attempts": conn.get("retry_max_attempts") or 8},
+        config = Config(retries={"mode": conn.get("retry_mode") or "standard", "max_attempts": conn.get("retry_max_attempts") or 8},
                         user_agent_extra="cloudfleet.lifecycle")
         try:
             session = boto3.session.Session(**session_args)

@@ -17,7 +17,8 @@ description:
     describing at most 100 ids a call each poll round. 500 ids make at most 5 stop calls.
   - An instance already V(stopped) is left alone (unchanged).
   - An instance already V(stopping) is waited for, never an error.
-  - A V(pending) (ECS C(Starting)/C(Pending)) instance is waited for until it is V(running), then stopped.
+  - A V(pending) (ECS C(Starting)/C(Pending)) instance is waited for until it is V(running), then stopped
+    (even with O(wait=false), as it cannot be stopped before).
   - A V(terminated) or V(shutting-down) instance cannot be stopped and fails the task for that id.
   - A per-instance error from the cloud (for example hibernation not configured) is reported for that id in
     RV(failures) and fails the task; the other instances are still stopped.
