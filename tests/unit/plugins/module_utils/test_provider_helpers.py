@@ -1,0 +1,78 @@
+"""The providers' pure helpers: endpoint parsing, error translation, per-id answers. No network."""
+from botocore.exceptions import ClientError
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import provider_alicloud, provider_aws
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError
+
+
+def test_ecs_endpoint_from_url():
+    assert provider_alicloud.endpoint_parts("http://127.0.0.1:35177", "cn-hangzhou") == ("HTTP", "127.0.0.1:35177")
+    assert provider_alicloud.endpoint_parts("https://ecs.cn-beijing.aliyuncs.com/", "cn-beijing") == ("HTTPS", "ecs.cn-beijing.aliyuncs.com")
+    assert provider_alicloud.endpoint_parts(None, "cn-shanghai") == ("HTTPS", "ecs.cn-shanghai.aliyuncs.com")
+
+
+class TeaLikeError(Exception):
+    def __init__(self, code, data, status_code=400):
+        super().__init__("code: %s, %s request id: %s" % (status_code, data.get("Message"), data.get("RequestId")))
+        self.code = code
+        self.data = data
+        self.status_code = status_code
+        self.message = str(self)
+        self.request_id = data.get("RequestId")
+
+
+def test_ecs_translate_uses_the_clouds_own_message_and_request_id():
+    error = provider_alicloud.translate(TeaLikeError("IncorrectInstanceStatus", {
+        "Code": "IncorrectInstanceStatus", "Message": "The current status of the resource does not support this operation.",
+        "RequestId": "3C6DEAB4"}))
+    assert (error.code, error.message, error.request_id, error.http_status) == (
+        "IncorrectInstanceStatus", "The current status of the resource does not support this operation.", "3C6DEAB4", 400)
+
+
+def test_ecs_translate_network_error():
+    error = provider_alicloud.translate(ConnectionRefusedError("refused"))
+    assert error.code == "ConnectionError" and "refused" in error.message
+
+
+def test_ecs_batch_answers_per_instance():
+    failures = provider_alicloud.Provider._instance_responses({"RequestId": "R", "InstanceResponses": {"InstanceResponse": [
+        {"InstanceId": "i-bp1aaaaaaaaaa", "Code": "200", "Message": "success"},
+        {"InstanceId": "i-bp1bbbbbbbbbb", "Code": "IncorrectInstanceStatus", "Message": "not running"},
+    ]}})
+    assert list(failures) == ["i-bp1bbbbbbbbbb"]
+    assert failures["i-bp1bbbbbbbbbb"].failure() == {"id": "i-bp1bbbbbbbbbb", "code": "IncorrectInstanceStatus", "message": "not running", "request_id": "R"}
+
+
+def test_ecs_health_words_match_ec2():
+    assert provider_alicloud._health_word("InsufficientData") == "insufficient-data"
+    assert provider_alicloud._health_word("Ok") == "ok"
+    assert provider_alicloud._health_word(None) is None
+
+
+def test_ecs_fatal_errors():
+    assert provider_alicloud._is_fatal(CloudError("InvalidAccessKeyId.NotFound", "x"))
+    assert provider_alicloud._is_fatal(CloudError("Whatever", "x", http_status=503))
+    assert not provider_alicloud._is_fatal(CloudError("IncorrectInstanceStatus", "x", http_status=403))
+
+
+def test_ec2_translate_client_error():
+    exc = ClientError({"Error": {"Code": "AuthFailure", "Message": "AWS was not able to validate"},
+                       "ResponseMetadata": {"RequestId": "req-9", "HTTPStatusCode": 401}}, "DescribeInstances")
+    error = provider_aws.translate(exc)
+    assert (error.code, error.message, error.request_id, error.http_status) == ("AuthFailure", "AWS was not able to validate", "req-9", 401)
+    assert provider_aws._is_fatal(error)
+
+
+def test_ec2_protection_error_is_recognised():
+    provider = provider_aws.Provider.__new__(provider_aws.Provider)
+    error = CloudError("OperationNotPermitted", "The instance 'i-0123abcd' may not be terminated. Modify its 'disableApiTermination' instance attribute")
+    assert provider.is_protection_error(error)
+    assert not provider.is_protection_error(CloudError("OperationNotPermitted", "something else"))
+
+
+def test_ec2_record_reads_auto_release_tag_and_low_byte():
+    provider = provider_aws.Provider.__new__(provider_aws.Provider)
+    provider.region = "us-east-1"
+    record = provider._record({"InstanceId": "i-0123abcd", "State": {"Code": 256 + 80, "Name": "stopped"}, "InstanceType": "t3.micro",
+                               "Tags": [{"Key": provider_aws.AUTO_RELEASE_TAG, "Value": "2026-12-01T06:00:00Z"}]})
+    assert (record["state"], record["state_code"], record["auto_release_time"]) == ("stopped", 80, "2026-12-01T06:00:00Z")
