@@ -43,14 +43,20 @@ sandbox-test: collection
 integration: collection
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/integration
 
-# ansible-test wants the collection at ansible_collections/NS/NAME: test what ships, the built artifact.
-SANITY_ROOT := $(CURDIR)/.cache/sanity
+# ansible-test wants the collection at ansible_collections/NS/NAME, and outside this git checkout
+# (inside it, ansible-test lists files through git, which ignores .cache). Test what ships: the
+# built artifact, installed in a temporary tree. ansible-test makes a pinned venv per sanity test;
+# its pip bootstrap download is unreachable here, so it gets a local stand-in, in a HOME of ours.
+ANSIBLE_TEST_HOME := $(CURDIR)/.cache/ansible-test-home
+ANSIBLE_TEST_PIP_VERSION := 24_2
 sanity: collection
-	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
-	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(SANITY_ROOT) . >/dev/null
-	$(VENV)/bin/ansible-galaxy collection install --force -p $(SANITY_ROOT) $(SANITY_ROOT)/cloudfleet-lifecycle-*.tar.gz >/dev/null
-	cd $(SANITY_ROOT)/ansible_collections/cloudfleet/lifecycle && \
-	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-test sanity --python 3.11 --color no
+	mkdir -p $(ANSIBLE_TEST_HOME)/.ansible/test/cache
+	cp .ci/ansible_test_get_pip.py $(ANSIBLE_TEST_HOME)/.ansible/test/cache/get_pip_$(ANSIBLE_TEST_PIP_VERSION).py
+	@set -e; root=$$(mktemp -d); trap 'rm -rf "$$root"' EXIT; \
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path "$$root" . >/dev/null; \
+	ANSIBLE_COLLECTIONS_PATH="$$root" $(VENV)/bin/ansible-galaxy collection install --force -p "$$root" "$$root"/cloudfleet-lifecycle-*.tar.gz >/dev/null; \
+	cd "$$root/ansible_collections/cloudfleet/lifecycle" && \
+	HOME=$(ANSIBLE_TEST_HOME) PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-test sanity --python 3.11 --color no --requirements
 
 lint: collection
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --profile production

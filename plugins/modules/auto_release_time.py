@@ -22,7 +22,7 @@ description:
     down to the minute, at least 30 minutes and at most 3 years ahead.
   - An instance that already has exactly this time is unchanged.
 author:
-  - cloudfleet.lifecycle developers
+  - cloudfleet.lifecycle developers (@cloudfleet)
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
 options:

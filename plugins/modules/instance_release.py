@@ -23,7 +23,7 @@ description:
   - An instance already released or not found is unchanged and reported as V(terminated); a second run is a no-op.
   - Released data is gone for good. Snapshot the disks first if the data must be kept.
 author:
-  - cloudfleet.lifecycle developers
+  - cloudfleet.lifecycle developers (@cloudfleet)
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
   - cloudfleet.lifecycle.common.batch

@@ -19,7 +19,7 @@ description:
     C(IncludeAllInstances), ECS C(DescribeInstancesFullStatus) - the same shape on both.
   - Never changes anything.
 author:
-  - cloudfleet.lifecycle developers
+  - cloudfleet.lifecycle developers (@cloudfleet)
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
 options:

@@ -25,7 +25,7 @@ description:
   - If the wait times out the task fails, names each instance with the state it is stuck in, and says what to do
     (stop again with O(force=true), or replace the stuck instance).
 author:
-  - cloudfleet.lifecycle developers
+  - cloudfleet.lifecycle developers (@cloudfleet)
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
   - cloudfleet.lifecycle.common.batch

@@ -15,7 +15,7 @@ def run_wait(provider, ids, spec, timeout, clock=None):
 def test_wait_arrives_and_polls_in_batches_of_100():
     ids = [aws_id(n) for n in range(250)]
     provider = FakeProvider(instances=dict((i, FakeInstance("stopping")) for i in ids))
-    result, _ = run_wait(provider, ids, STOPPED, 60)
+    result = run_wait(provider, ids, STOPPED, 60)[0]
     assert result.ok and sorted(result.arrived) == sorted(ids)
     rounds = provider.calls_of("describe")
     assert all(len(c[1]) <= 100 for c in rounds)
@@ -43,14 +43,14 @@ def test_timeout_names_each_id_with_its_state():
 def test_failure_state_ends_the_wait_for_that_id():
     gone = aws_id(3)
     provider = FakeProvider(instances={gone: FakeInstance("shutting-down")})
-    result, _ = run_wait(provider, [gone], STOPPED, 60)
+    result = run_wait(provider, [gone], STOPPED, 60)[0]
     assert not result.timed_out
     assert result.failed[gone] in ("shutting-down", "terminated")
 
 
 def test_absent_ids_count_as_terminated():
     missing = aws_id(4)
-    result, _ = run_wait(FakeProvider(), [missing], TERMINATED, 10)
+    result = run_wait(FakeProvider(), [missing], TERMINATED, 10)[0]
     assert result.arrived == [missing]
 
 
