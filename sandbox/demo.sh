@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 work=.cache/demo
 rm -rf "$work" && mkdir -p "$work"
 py=$PWD/.venv/bin/python
+# the checkout as cloudfleet.lifecycle (the Makefile's `collection` target makes the link)
+export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$PWD/.cache/collections}
 
 "$py" -m sandbox serve --env-file "$work/sandbox.env" --transition-seconds "${TRANSITION_SECONDS:-1}" >"$work/sandbox.log" 2>&1 &
 sandbox_pid=$!
@@ -24,4 +26,4 @@ echo "sandbox: EC2 at $AWS_ENDPOINT_URL, ECS at $ALIBABA_CLOUD_ECS_ENDPOINT"
 
 # localhost must use the venv's python: interpreter discovery picks a broken pyenv shim here.
 echo "localhost ansible_connection=local ansible_python_interpreter=$py" >"$work/inventory.ini"
-ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-0} .venv/bin/ansible-playbook -i "$work/inventory.ini" playbooks/demo.yml -e "@$work/fleet.json"
+ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-0} .venv/bin/ansible-playbook -i "$work/inventory.ini" playbooks/demo.yml -e "@$work/fleet.json"

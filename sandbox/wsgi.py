@@ -71,6 +71,9 @@ class ControlledApp:
         if route == "faults":
             fault = emulator.faults.add(body)
             return _json_response(start_response, 200, {"fault": fault.__dict__})
+        if route == "faults/clear":
+            emulator.faults.clear()
+            return _json_response(start_response, 200, {"faults": []})
         if route == "stuck":
             rule = emulator.overrides.set_stuck(body)
             emulator.on_stuck(body["instance_ids"], rule)

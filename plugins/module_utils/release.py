@@ -67,7 +67,8 @@ def run(params, check_mode=False, rt=None):
                 failures.append(error.failure())
         predicted = [i for i in candidates if i not in [f["id"] for f in failures]]
         return finish(ids, records, predicted, unchanged, failures, "release (check mode)",
-                      extra={"protection_disabled_ids": [i for i in protected if i in predicted]})
+                      extra={"protection_disabled_ids": [i for i in protected if i in predicted],
+                             "protected_ids": protected_ids(failures)})
 
     def unprotect(targets):
         errors = in_batches(provider.set_deletion_protection, targets, enabled=False, dry_run=False)
@@ -95,7 +96,9 @@ def run(params, check_mode=False, rt=None):
         late = []
     for i, error in errors.items():
         if i in late:
-            failures.append(failure(i, error.code, "%s (%s)" % (PROTECTED_MESSAGE, error.message), error.request_id))
+            # One code on both clouds, so playbooks can tell "protected" from real failures.
+            failures.append(failure(i, "DeletionProtection", "%s (%s: %s)" % (PROTECTED_MESSAGE, error.code, error.message),
+                                    error.request_id))
         elif not any(f["id"] == i for f in failures):
             failures.append(error.failure())
     changed = [i for i in candidates if i not in errors]
@@ -111,4 +114,10 @@ def run(params, check_mode=False, rt=None):
             notes.append(timeout_message(TERMINATED, got, params["wait_timeout"]))
     elif changed:
         records.update(describe_all(provider, changed))
-    return finish(ids, records, changed, unchanged, failures, "release", extra={"protection_disabled_ids": disabled}, notes=notes)
+    return finish(ids, records, changed, unchanged, failures, "release", notes=notes,
+                  extra={"protection_disabled_ids": disabled, "protected_ids": protected_ids(failures)})
+
+
+def protected_ids(failures):
+    """Ids refused because protection is on (and disable_protection was not given)."""
+    return [f["id"] for f in failures if f["code"] == "DeletionProtection"]

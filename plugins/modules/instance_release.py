@@ -167,6 +167,15 @@ protection_disabled_ids:
   type: list
   elements: str
   sample: [i-0123456789abcdef0]
+protected_ids:
+  description:
+    - The ids refused because termination/deletion protection is on and O(disable_protection) was not given.
+    - Their entries in RV(failures) have the code V(DeletionProtection) on both clouds. EC2 reports termination
+      protection only when asked to terminate, so on EC2 they are found by the refused call itself.
+  returned: always
+  type: list
+  elements: str
+  sample: [i-bp1abcdefghij0123456]
 """
 
 from ansible.module_utils.basic import AnsibleModule

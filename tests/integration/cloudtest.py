@@ -65,6 +65,9 @@ class CloudUnderTest:
     def faults(self, **spec):
         return control(self.url, "faults", spec)
 
+    def clear_faults(self):
+        return control(self.url, "faults/clear", {})
+
     def stuck(self, ids, state="stopping", force_works=False):
         return control(self.url, "stuck", {"instance_ids": ids, "state": state, "force_works": force_works})
 

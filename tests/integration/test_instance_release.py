@@ -56,6 +56,8 @@ def test_protected_instances_are_refused_unless_protection_is_disabled(cloud, ru
     refused = run_play([release_task(cloud, protected)]).result("release")
     assert refused["failed"] is True
     assert protected[0] in refused["msg"] and "protection" in refused["msg"]
+    assert refused["protected_ids"] == protected
+    assert [f["code"] for f in refused["failures"]] == ["DeletionProtection"]
     assert cloud.states(protected) == {protected[0]: "stopped"}
 
     run = run_play([release_task(cloud, protected, disable_protection=True)])
