@@ -11,49 +11,14 @@ from alibabacloud_ecs20140526 import models as m
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from alibabacloud_tea_openapi.utils import Utils
 
+from sandbox.control_client import control as _control
 from sandbox.fleet import ecs_client, launch_ecs
+
 R = "cn-hangzhou"
 T = 0.3
 
 
-# The same fixtures as test_ecs_api.py (test modules cannot share a conftest here).
-def _control(url, route, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{url}/_sandbox/{route}", data=data, method="GET" if data is None else "POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-@pytest.fixture(scope="module")
-def _ecs_only():
-    from sandbox.server import Sandbox
-
-    box = Sandbox(clouds=("ecs",), transition_seconds=T, seed=12).start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def box(request):
-    """The shared two-cloud sandbox when the EC2 half works, else an ECS-only one."""
-    try:
-        shared = request.getfixturevalue("sandbox")
-    except Exception:
-        shared = request.getfixturevalue("_ecs_only")
-        shared.ctx.transition_seconds = T
-        shared.ecs.reset()
-    return shared
-
-
-@pytest.fixture
-def env(box):
-    return box.ecs.env(box.ecs_url)
-
-
-@pytest.fixture
-def ecs(env):
-    return ecs_client(env)
+# fixtures `box`, `env`, `ecs`: tests/sandbox/conftest.py
 
 
 def calls(box):
