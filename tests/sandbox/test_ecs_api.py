@@ -8,7 +8,7 @@ from alibabacloud_ecs20140526 import models as m
 from alibabacloud_tea_openapi.exceptions import ClientException
 
 from sandbox.control_client import control as _control
-from sandbox.fleet import ecs_client, launch_ecs
+from sandbox.fleet import launch_ecs
 
 
 R = "cn-hangzhou"
