@@ -78,6 +78,12 @@ class ControlledApp:
             rule = emulator.overrides.set_stuck(body)
             emulator.on_stuck(body["instance_ids"], rule)
             return _json_response(start_response, 200, {"stuck": body["instance_ids"], "state": rule.state})
+        if route == "image_failures":
+            ids = body.get("instance_ids")
+            if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+                raise ControlError("'instance_ids' must be a non-empty list of ids")
+            emulator.fail_images(ids)
+            return _json_response(start_response, 200, {"image_failures": ids})
         if route == "clock":
             try:
                 seconds = float(body.get("advance_seconds"))

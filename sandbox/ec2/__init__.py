@@ -41,6 +41,7 @@ class Ec2Emulator(Emulator):
         self._moto = moto_app.moto_ec2_app()  # ~1 s the first time: pay it at start, not on a call
         _operations()
         self._lifecycles = {}  # region -> RegionLifecycle
+        self.image_failures = set()  # instance ids whose CreateImage fails (control: image_failures)
         with moto_app.MOTO_LOCK:  # moto builds a region's backend (default VPC, AMIs) on first use
             self._lifecycle(REGION)
         self._handlers = {
@@ -64,6 +65,7 @@ class Ec2Emulator(Emulator):
             moto_app.reset_account(self.account_id)
             self._lifecycles.clear()
             self._lifecycle(REGION)
+        self.image_failures.clear()
 
     def on_clock_advanced(self):
         with moto_app.MOTO_LOCK:
@@ -80,6 +82,10 @@ class Ec2Emulator(Emulator):
                     if instance_id not in lifecycle.index:
                         self.overrides.release_stuck(instance_id)
                 raise ControlError(exc.message)
+
+    def fail_images(self, instance_ids):
+        """From now on CreateImage for these instances fails (as when EC2 cannot image a stuck instance)."""
+        self.image_failures.update(instance_ids)
 
     def lifecycle(self, region=REGION):
         """The state machine of one region (for tests and tools in this process)."""
@@ -125,6 +131,10 @@ class Ec2Emulator(Emulator):
             raise Ec2Error(fault.code, fault.message, fault.http_status)
         if action in _ID_ACTIONS:
             wire.check_instance_ids(request)
+        if action == "CreateImage" and request.params.get("InstanceId") in self.image_failures:
+            raise Ec2Error("IncorrectInstanceState",
+                           f"The instance '{request.params['InstanceId']}' cannot be imaged: its host does not "
+                           "answer (sandbox image failure).")
         with moto_app.MOTO_LOCK:
             self._advance()
             lifecycle = self._lifecycle(request.region)

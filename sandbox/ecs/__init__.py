@@ -54,6 +54,10 @@ class EcsEmulator(Emulator):
                 self.overrides.release_stuck(instance_id)
             raise ControlError(f"unknown ECS instance ids: {', '.join(unknown)}")
 
+    def fail_images(self, instance_ids):
+        """From now on CreateImage for these instances fails (control: image_failures)."""
+        self.model.fail_images(instance_ids)
+
     def env(self, endpoint_url):
         return {
             "ALIBABA_CLOUD_ECS_ENDPOINT": endpoint_url,

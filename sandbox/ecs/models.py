@@ -189,6 +189,7 @@ class EcsModel:
             self.disks = {}
             self.snapshots = {}
             self.images = {}
+            self.image_failures = set()  # instance ids whose CreateImage fails
             self._release_at = {}  # id -> epoch, only instances with an auto-release time
             self._seq = 0
             for image_id, os_type, os_name, platform, size in PUBLIC_IMAGES:
@@ -582,6 +583,10 @@ class EcsModel:
 
     # ---- images ----------------------------------------------------------------------------
 
+    @_locked
+    def fail_images(self, instance_ids):
+        self.image_failures.update(instance_ids)
+
     def _image_status(self, image):
         return "Available" if self._now() >= image.ready_at else "Creating"
 
@@ -589,6 +594,9 @@ class EcsModel:
     def create_image(self, instance_id=None, snapshot_id=None, name=None, tags=None, dry_run=False):
         if instance_id:
             inst = self._get(instance_id)
+            if instance_id in self.image_failures:
+                raise EcsError("IncorrectInstanceStatus", 403, f"The instance {instance_id} cannot be imaged: "
+                                                               "its host does not answer (sandbox image failure).")
             source = self.images.get(inst.image_id)
         else:
             snap = self.snapshots.get(snapshot_id)
