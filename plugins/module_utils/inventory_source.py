@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the inventory plugin cloudfleet.lifecycle.instances needs on top of the providers.
+
+- check a `sources` entry and turn it into one connection per region (options, then the cloud's
+  environment variables, exactly as the modules resolve them);
+- list every instance of one region page by page with the API's own page token (EC2 NextToken
+  through the boto3 paginator, ECS NextToken/MaxResults), `page_size` instances a call;
+- the host variables: the normalized record (``instance_id`` instead of ``id``) plus the
+  addresses and name an inventory needs (private/public ip, DNS names, zone);
+- pure helpers: which hostname an instance gets, its default group names.
+
+The provider's own record builder is reused, so hosts carry exactly what the modules return.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import re
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import CLOUDS, resolve_connection
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.state_info import matches, parse_filters
+
+SOURCE_KEYS = ("cloud", "regions", "filters", "access_key", "secret_key", "security_token", "profile", "endpoint_url")
+SECRET_KEYS = ("secret_key", "security_token")
+# (lowest, highest) MaxResults each API accepts.
+PAGE_LIMITS = {"aws": (5, 1000), "alicloud": (1, 100)}
+DEFAULT_HOSTNAMES = ("instance_id",)
+# `name` in a hostnames list means the instance's name (EC2 tag Name, ECS InstanceName); the host
+# variable is `instance_name` because `name` is a reserved (play keyword) variable name.
+HOSTNAME_ALIASES = {"name": "instance_name", "id": "instance_id"}
+
+
+def check_sources(sources):
+    """The `sources` option, checked; InputError names the entry and the key that is wrong."""
+    if not isinstance(sources, list) or not sources:
+        raise InputError("sources must be a non-empty list of {cloud, regions, filters} entries")
+    checked = []
+    for number, source in enumerate(sources, 1):
+        where = "sources[%d]" % number
+        if not isinstance(source, dict):
+            raise InputError("%s must be a dict with cloud, regions and filters, got %r" % (where, type(source).__name__))
+        unknown = sorted(set(source) - set(SOURCE_KEYS))
+        if unknown:
+            raise InputError("%s: unknown key(s) %s; a source takes %s" % (where, ", ".join(map(str, unknown)), ", ".join(SOURCE_KEYS)))
+        if source.get("cloud") not in CLOUDS:
+            raise InputError("%s: cloud must be one of %s, got %r" % (where, ", ".join(CLOUDS), source.get("cloud")))
+        regions = source.get("regions")
+        if regions is None or regions == []:
+            regions = [None]  # the cloud's environment variable (or the AWS profile) says which
+        elif isinstance(regions, str):
+            regions = [regions]
+        elif not isinstance(regions, list) or not all(isinstance(r, str) and r for r in regions):
+            raise InputError("%s: regions must be a list of region names" % where)
+        try:
+            states, tags = parse_filters(source.get("filters"))
+        except InputError as exc:
+            raise InputError("%s: %s" % (where, exc.message))
+        entry = dict(source, regions=regions, states=states, tags=tags)
+        checked.append(entry)
+    return checked
+
+
+def connection(source, region, environ, retry_max_attempts=8):
+    """The connection for one region of a source: its options, else the environment."""
+    params = dict((key, source.get(key)) for key in SOURCE_KEYS if key not in ("regions", "filters"))
+    params.update(region=region, retry_max_attempts=retry_max_attempts, retry_mode="standard")
+    return resolve_connection(params, environ)
+
+
+def secrets_of(sources, environ):
+    """Every secret a run could print by accident: the sources' and the environment's."""
+    values = []
+    for source in sources or []:
+        if isinstance(source, dict):
+            values += [source.get(key) for key in SECRET_KEYS]
+    values += [environ.get(name) for name in (
+        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")]
+    return [str(v) for v in values if v]
+
+
+def check_page_size(page_size, cloud):
+    low, high = PAGE_LIMITS[cloud]
+    return max(low, min(high, int(page_size)))
+
+
+def expected_calls(count, page_size):
+    """How many describe calls listing `count` instances takes (one even for none)."""
+    return max(1, int(math.ceil(count / float(page_size))))
+
+
+def list_region(provider, states=None, tags=None, page_size=100):
+    """Every instance of the provider's region matching states/tags, as host variables."""
+    if provider.cloud == "aws":
+        found = _list_ec2(provider, states, tags, check_page_size(page_size, "aws"))
+    else:
+        found = _list_ecs(provider, tags, check_page_size(page_size, "alicloud"))
+    return [hostvars for hostvars in found if _matches(hostvars, states, tags)]
+
+
+def _matches(hostvars, states, tags):
+    return matches(hostvars, states, tags or {})
+
+
+def _list_ec2(provider, states, tags, page_size):
+    from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import provider_aws
+
+    filters = []
+    if states:
+        filters.append({"Name": "instance-state-name", "Values": list(states)})
+    for key, value in (tags or {}).items():
+        filters.append({"Name": "tag:%s" % key, "Values": [str(value)]})
+    found = []
+    try:
+        pages = provider.client.get_paginator("describe_instances").paginate(
+            Filters=filters, PaginationConfig={"PageSize": page_size})
+        for page in pages:
+            for reservation in page.get("Reservations", []):
+                for instance in reservation.get("Instances", []):
+                    found.append(host_vars(provider._record(instance), ec2_extras(instance)))
+    except (provider_aws.ClientError, provider_aws.BotoCoreError) as exc:
+        raise provider_aws.translate(exc)
+    return found
+
+
+def _list_ecs(provider, tags, page_size):
+    query = {"RegionId": provider.region, "MaxResults": page_size}
+    if tags:
+        query["Tag"] = [{"Key": k, "Value": str(v)} for k, v in tags.items()]
+    found = []
+    token = None
+    while True:
+        body = provider._call("DescribeInstances", dict(query, NextToken=token))
+        for instance in (body.get("Instances") or {}).get("Instance") or []:
+            found.append(host_vars(provider._record(instance), ecs_extras(instance)))
+        token = body.get("NextToken")
+        if not token:
+            return found
+
+
+def _first(values):
+    for value in values or []:
+        if value:
+            return value
+    return None
+
+
+def ec2_extras(instance):
+    tags = dict((t["Key"], t.get("Value", "")) for t in instance.get("Tags") or [])
+    return {
+        "instance_name": tags.get("Name") or None,
+        "private_ip": instance.get("PrivateIpAddress") or None,
+        "public_ip": instance.get("PublicIpAddress") or None,
+        "private_dns_name": instance.get("PrivateDnsName") or None,
+        "public_dns_name": instance.get("PublicDnsName") or None,
+        "zone": (instance.get("Placement") or {}).get("AvailabilityZone"),
+        "vpc_id": instance.get("VpcId") or None,
+    }
+
+
+def ecs_extras(instance):
+    vpc = instance.get("VpcAttributes") or {}
+    private = _first((vpc.get("PrivateIpAddress") or {}).get("IpAddress")) or \
+        _first((instance.get("InnerIpAddress") or {}).get("IpAddress"))
+    public = _first((instance.get("PublicIpAddress") or {}).get("IpAddress")) or \
+        (instance.get("EipAddress") or {}).get("IpAddress") or None
+    return {
+        "instance_name": instance.get("InstanceName") or None,
+        "private_ip": private,
+        "public_ip": public,
+        "private_dns_name": instance.get("HostName") or None,
+        "public_dns_name": None,
+        "zone": instance.get("ZoneId") or None,
+        "vpc_id": vpc.get("VpcId") or None,
+    }
+
+
+def host_vars(record, extras):
+    """The record every module returns, with `instance_id` for `id`, plus addresses and name."""
+    hostvars = dict(record)
+    hostvars["instance_id"] = hostvars.pop("id")
+    hostvars.update(extras)
+    return hostvars
+
+
+def choose_hostname(hostvars, preferences=None):
+    """The first non-empty of the preferences (`instance_id`, `name`, `tag:KEY`, `private_ip`, any
+    host variable); the instance id when none has a value."""
+    for preference in preferences or DEFAULT_HOSTNAMES:
+        if preference.startswith("tag:"):
+            value = (hostvars.get("tags") or {}).get(preference[4:])
+        else:
+            value = hostvars.get(HOSTNAME_ALIASES.get(preference, preference))
+        if value not in (None, "") and not isinstance(value, (dict, list, bool)):
+            return str(value)
+    return hostvars["instance_id"]
+
+
+def safe_group_name(name):
+    """A group name Ansible takes without a warning: letters, digits and underscores."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", str(name))
+
+
+def default_group_names(hostvars):
+    """cloud_aws, region_us_east_1, state_running."""
+    names = ["cloud_%s" % hostvars["cloud"]]
+    if hostvars.get("region"):
+        names.append("region_%s" % hostvars["region"])
+    names.append("state_%s" % hostvars["state"])
+    return [safe_group_name(n) for n in names]
