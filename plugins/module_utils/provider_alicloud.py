@@ -92,7 +92,173 @@ def _health_word(value):
     return re.sub(r"(?<!^)([A-Z])", r"-\1", value).lower()
 
 
-class Provider(object):
+# --- disks, snapshots, images and launches (instance_snapshot, instance_image, instance_clone) ---
+SNAPSHOT_STATES = {"progressing": "pending", "accomplished": "completed", "failed": "error"}
+IMAGE_STATES = {"Creating": "pending", "Waiting": "pending", "Available": "available", "CreateFailed": "failed",
+                "UnAvailable": "failed", "Deprecated": "available"}
+ALL_IMAGE_STATUSES = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated"
+
+
+def _tag_query(tags):
+    return [{"Key": k, "Value": str(v)} for k, v in tags.items()] or None
+
+
+def _dry_ok(exc, dry_run):
+    return dry_run and exc.code == "DryRunOperation"
+
+
+class EcsResources(object):
+    """The resource calls, mixed into Provider below (kept apart to keep each part readable)."""
+
+    def is_fatal(self, error):
+        return _is_fatal(error)
+
+    def _pages(self, action, query, path):
+        """Every item of a PageNumber/PageSize list (DescribeDisks, DescribeSnapshots, DescribeImages)."""
+        items = []
+        number = 1
+        while True:
+            body = self._call(action, dict(query, RegionId=self.region, PageNumber=number, PageSize=100))
+            page = body
+            for key in path:
+                page = (page or {}).get(key) or {}
+            page = page or []
+            items.extend(page)
+            total = int(body.get("TotalCount") or 0)
+            if not page or len(items) >= total:
+                return items
+            number += 1
+
+    def details(self, ids):
+        """{id: launch configuration and disks} for the ids ECS knows (<= 100 ids)."""
+        found = {}
+        token = None
+        while True:
+            body = self._call("DescribeInstances", {"RegionId": self.region, "InstanceIds": json.dumps(list(ids)),
+                                                    "MaxResults": 100, "NextToken": token})
+            for instance in (body.get("Instances") or {}).get("Instance") or []:
+                vpc = instance.get("VpcAttributes") or {}
+                found[instance["InstanceId"]] = {
+                    "record": self._record(instance),
+                    "instance_type": instance.get("InstanceType"),
+                    "image_id": instance.get("ImageId"),
+                    "subnet_id": vpc.get("VSwitchId") or None,
+                    "security_group_ids": list((instance.get("SecurityGroupIds") or {}).get("SecurityGroupId") or []),
+                    "key_name": instance.get("KeyPairName") or None,
+                    "zone": instance.get("ZoneId"),
+                    "name": instance.get("InstanceName"),
+                    "root_device": None,
+                    "tags": _tags(instance),
+                }
+            token = body.get("NextToken")
+            if not token:
+                return found
+
+    def disks(self, ids):
+        """{id: [{disk_id, volume_id, device, root}]}: one DescribeDisks per instance (it takes one InstanceId)."""
+        result = {}
+        for instance_id in ids:
+            disks = self._pages("DescribeDisks", {"InstanceId": instance_id}, ("Disks", "Disk"))
+            result[instance_id] = [{"disk_id": d["DiskId"], "volume_id": d["DiskId"], "device": d.get("Device"),
+                                    "root": d.get("Type") == "system"} for d in disks]
+        return result
+
+    def find_tagged(self, key, values, states=("pending", "running", "stopping", "stopped")):
+        """Records of the instances in `states` whose tag `key` has one of `values` (one listing by tag key)."""
+        wanted = set(values)
+        records = self._describe_pages({"Tag": [{"Key": key}]})
+        return [r for r in records if r["tags"].get(key) in wanted and r["state"] in states]
+
+    # snapshots
+    def snapshot_dry_run_supported(self):
+        return False  # CreateSnapshot has no DryRun
+
+    def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
+        """One CreateSnapshot per disk (ECS has no per-instance call that tags each snapshot)."""
+        if dry_run:
+            return []
+        made = []
+        for disk in disks:
+            body = self._call("CreateSnapshot", {"DiskId": disk["disk_id"], "Tag": _tag_query(tags(disk))})
+            made.append({"snapshot_id": body["SnapshotId"], "disk_id": disk["disk_id"], "volume_id": disk["disk_id"],
+                         "device": disk.get("device"), "state": "pending", "tags": tags(disk)})
+        return made
+
+    @staticmethod
+    def _snapshot_view(snap):
+        tags = _tags(snap)
+        return {"snapshot_id": snap["SnapshotId"], "disk_id": snap.get("SourceDiskId"), "volume_id": snap.get("SourceDiskId"),
+                "device": tags.get("cloudfleet:device"), "state": SNAPSHOT_STATES.get(snap.get("Status"), "pending"),
+                "tags": tags}
+
+    def find_snapshots(self, tags):
+        """Our snapshots carrying every tag in `tags` (filtered here too: the Tag filter is best effort)."""
+        items = self._pages("DescribeSnapshots", {"Status": "all", "Tag": _tag_query(tags)}, ("Snapshots", "Snapshot"))
+        views = [self._snapshot_view(s) for s in items]
+        return [v for v in views if all(v["tags"].get(k) == str(val) for k, val in tags.items())]
+
+    def snapshot_states(self, snapshot_ids):
+        items = self._pages("DescribeSnapshots", {"Status": "all", "SnapshotIds": json.dumps(list(snapshot_ids))},
+                            ("Snapshots", "Snapshot"))
+        return dict((s["SnapshotId"], {"state": SNAPSHOT_STATES.get(s.get("Status"), "pending")}) for s in items)
+
+    # images
+    def _images(self, query):
+        items = self._pages("DescribeImages", dict(query, Status=ALL_IMAGE_STATUSES, ImageOwnerAlias="self"), ("Images", "Image"))
+        return [{"image_id": i["ImageId"], "name": i.get("ImageName"), "state": IMAGE_STATES.get(i.get("Status"), "pending"),
+                 "snapshot_ids": []} for i in items]
+
+    def find_images(self, names):
+        found = {}
+        for name in names:  # DescribeImages takes one ImageName
+            for image in self._images({"ImageName": name}):
+                if image["name"] == name:
+                    found[name] = image
+        return found
+
+    def create_image(self, instance_id, name, tags, dry_run=False):
+        try:
+            body = self._call("CreateImage", {"RegionId": self.region, "InstanceId": instance_id, "ImageName": name,
+                                              "Description": "cloudfleet.lifecycle image of %s" % instance_id,
+                                              "Tag": _tag_query(tags), "DryRun": True if dry_run else None})
+        except CloudError as exc:
+            if _dry_ok(exc, dry_run):
+                return None
+            raise
+        return body["ImageId"]
+
+    def image_states(self, image_ids):
+        found = dict((i, {"state": "absent"}) for i in image_ids)
+        for image in self._images({"ImageId": ",".join(image_ids)}):
+            found[image["image_id"]] = {"state": image["state"]}
+        return found
+
+    def delete_image(self, image, delete_snapshots=False, dry_run=False):
+        try:
+            self._call("DeleteImage", {"RegionId": self.region, "ImageId": image["image_id"], "DryRun": True if dry_run else None})
+        except CloudError as exc:
+            if not _dry_ok(exc, dry_run):
+                raise
+
+    # launches
+    def launch(self, config, image_id, tags, client_token, dry_run=False):
+        query = {"RegionId": self.region, "ImageId": image_id, "InstanceType": config["instance_type"], "Amount": 1,
+                 "VSwitchId": config.get("subnet_id"), "SecurityGroupIds": list(config.get("security_group_ids") or []) or None,
+                 "KeyPairName": config.get("key_name"), "ZoneId": config.get("zone"), "Tag": _tag_query(tags),
+                 "ClientToken": client_token, "DryRun": True if dry_run else None}
+        try:
+            body = self._call("RunInstances", query)
+        except CloudError as exc:
+            if _dry_ok(exc, dry_run):
+                return None
+            raise
+        return ((body.get("InstanceIdSets") or {}).get("InstanceIdSet") or [None])[0]
+
+    def start(self, ids, dry_run=False):
+        return self._mutate("StartInstances", ids, {"RegionId": self.region, "BatchOptimization": "SuccessFirst"}, dry_run)
+
+
+class Provider(EcsResources):
     cloud = "alicloud"
 
     def __init__(self, conn):

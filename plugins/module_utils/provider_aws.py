@@ -56,7 +56,259 @@ def _tags(instance):
     return dict((t["Key"], t.get("Value", "")) for t in instance.get("Tags") or [])
 
 
-class Provider(object):
+# --- disks, snapshots, images and launches (instance_snapshot, instance_image, instance_clone) ---
+# EC2 snapshot / image / volume states in the collection's words.
+SNAPSHOT_STATES = {"pending": "pending", "completed": "completed", "error": "error", "recoverable": "pending",
+                   "recovering": "pending"}
+IMAGE_STATES = {"pending": "pending", "available": "available", "failed": "failed", "invalid": "failed",
+                "error": "failed", "deregistered": "absent", "disabled": "failed", "transient": "pending"}
+
+
+def _tag_list(tags):
+    return [{"Key": k, "Value": str(v)} for k, v in tags.items()]
+
+
+def _spec(resource, tags):
+    return [{"ResourceType": resource, "Tags": _tag_list(tags)}] if tags else []
+
+
+def _dry_ok(exc, dry_run):
+    return dry_run and exc.code == "DryRunOperation"
+
+
+class Ec2Resources(object):
+    """The resource calls, mixed into Provider below (kept apart to keep each part readable)."""
+
+    def is_fatal(self, error):
+        return _is_fatal(error)
+
+    def details(self, ids):
+        """{id: launch configuration and disks} for the ids EC2 knows (<= 100 ids)."""
+        remaining = list(ids)
+        found = {}
+        while remaining:
+            try:
+                response = self._call("describe_instances", InstanceIds=remaining)
+            except CloudError as exc:
+                missing = ids_named_in(exc.message, remaining) if exc.code == "InvalidInstanceID.NotFound" else []
+                if not missing:
+                    raise
+                remaining = [i for i in remaining if i not in missing]
+                continue
+            for reservation in response.get("Reservations", []):
+                for instance in reservation.get("Instances", []):
+                    root = instance.get("RootDeviceName")
+                    disks = []
+                    for mapping in instance.get("BlockDeviceMappings") or []:
+                        if "Ebs" in mapping:
+                            disks.append({"volume_id": mapping["Ebs"]["VolumeId"], "device": mapping["DeviceName"],
+                                          "root": mapping["DeviceName"] == root})
+                    found[instance["InstanceId"]] = {
+                        "record": self._record(instance),
+                        "instance_type": instance.get("InstanceType"),
+                        "image_id": instance.get("ImageId"),
+                        "subnet_id": instance.get("SubnetId"),
+                        "security_group_ids": [g["GroupId"] for g in instance.get("SecurityGroups") or []],
+                        "key_name": instance.get("KeyName"),
+                        "zone": (instance.get("Placement") or {}).get("AvailabilityZone"),
+                        "root_device": root,
+                        "tags": _tags(instance),
+                        "disks": disks,
+                    }
+            break
+        return found
+
+    def disks(self, ids):
+        return dict((i, d["disks"]) for i, d in self.details(ids).items())
+
+    def find_tagged(self, key, values, states=("pending", "running", "stopping", "stopped")):
+        """Records of the instances in `states` whose tag `key` has one of `values`."""
+        records = []
+        values = list(values)
+        try:
+            for start in range(0, len(values), 100):
+                filters = [{"Name": "tag:%s" % key, "Values": values[start:start + 100]},
+                           {"Name": "instance-state-name", "Values": list(states)}]
+                for page in self.client.get_paginator("describe_instances").paginate(Filters=filters):
+                    for reservation in page.get("Reservations", []):
+                        records.extend(self._record(i) for i in reservation.get("Instances", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc)
+        return records
+
+    # snapshots
+    def snapshot_dry_run_supported(self):
+        return True
+
+    def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
+        """Snapshot `disks` of one instance: all at once (CreateSnapshots) when `whole`, else one call per volume.
+
+        tags(disk) gives each snapshot's tags. Returns [{snapshot_id, volume_id, device, state}].
+        """
+        by_volume = dict((d["volume_id"], d) for d in disks)
+        made = []
+        try:
+            if whole:
+                common = tags({"device": None, "volume_id": None})
+                response = self._call("create_snapshots", InstanceSpecification={"InstanceId": instance_id, "ExcludeBootVolume": False},
+                                      TagSpecifications=_spec("snapshot", common), DryRun=dry_run)
+                for snap in response.get("Snapshots") or []:
+                    disk = by_volume.get(snap.get("VolumeId"), {"volume_id": snap.get("VolumeId"), "device": None})
+                    extra = dict((k, v) for k, v in tags(disk).items() if common.get(k) != v)
+                    if extra:
+                        self._call("create_tags", Resources=[snap["SnapshotId"]], Tags=_tag_list(extra))
+                    made.append(self._snapshot_view(snap, disk))
+            else:
+                for disk in disks:
+                    snap = self._call("create_snapshot", VolumeId=disk["volume_id"], DryRun=dry_run,
+                                      TagSpecifications=_spec("snapshot", tags(disk)))
+                    made.append(self._snapshot_view(snap, disk))
+        except CloudError as exc:
+            if _dry_ok(exc, dry_run):
+                return []
+            raise
+        return made
+
+    @staticmethod
+    def _snapshot_view(snap, disk=None):
+        tags = _tags(snap)
+        return {"snapshot_id": snap["SnapshotId"], "volume_id": snap.get("VolumeId") or (disk or {}).get("volume_id"),
+                "device": (disk or {}).get("device") or tags.get("cloudfleet:device"),
+                "state": SNAPSHOT_STATES.get(snap.get("State") or "pending", "pending"), "tags": tags}
+
+    def find_snapshots(self, tags):
+        """Our snapshots carrying every tag in `tags`."""
+        filters = [{"Name": "tag:%s" % k, "Values": [str(v)]} for k, v in tags.items()]
+        found = []
+        try:
+            for page in self.client.get_paginator("describe_snapshots").paginate(OwnerIds=["self"], Filters=filters):
+                found.extend(self._snapshot_view(s) for s in page.get("Snapshots") or [])
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc)
+        return found
+
+    def snapshot_states(self, snapshot_ids):
+        response = self._call("describe_snapshots", SnapshotIds=list(snapshot_ids))
+        return dict((s["SnapshotId"], {"state": SNAPSHOT_STATES.get(s.get("State"), "pending")})
+                    for s in response.get("Snapshots") or [])
+
+    # images
+    def find_images(self, names):
+        """{name: {image_id, name, state, snapshot_ids}} for our images with these names."""
+        found = {}
+        for start in range(0, len(names), 100):
+            response = self._call("describe_images", Owners=["self"], Filters=[{"Name": "name", "Values": list(names[start:start + 100])}])
+            for image in response.get("Images") or []:
+                view = self._image_view(image)
+                if view["state"] != "absent":
+                    found[view["name"]] = view
+        return found
+
+    @staticmethod
+    def _image_view(image):
+        snapshots = [m["Ebs"]["SnapshotId"] for m in image.get("BlockDeviceMappings") or [] if (m.get("Ebs") or {}).get("SnapshotId")]
+        return {"image_id": image["ImageId"], "name": image.get("Name"), "state": IMAGE_STATES.get(image.get("State"), "pending"),
+                "snapshot_ids": snapshots}
+
+    def create_image(self, instance_id, name, tags, dry_run=False):
+        """CreateImage with NoReboot: the instance is not rebooted (it may be stuck). Returns the image id."""
+        try:
+            response = self._call("create_image", InstanceId=instance_id, Name=name, NoReboot=True, DryRun=dry_run,
+                                  Description="cloudfleet.lifecycle image of %s" % instance_id,
+                                  TagSpecifications=_spec("image", tags) + _spec("snapshot", tags))
+        except CloudError as exc:
+            if _dry_ok(exc, dry_run):
+                return None
+            raise
+        return response["ImageId"]
+
+    def image_states(self, image_ids):
+        found = dict((i, {"state": "absent"}) for i in image_ids)
+        try:
+            response = self._call("describe_images", ImageIds=list(image_ids))
+        except CloudError as exc:
+            if exc.code in ("InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"):
+                return found
+            raise
+        for image in response.get("Images") or []:
+            found[image["ImageId"]] = {"state": IMAGE_STATES.get(image.get("State"), "pending")}
+        return found
+
+    def delete_image(self, image, delete_snapshots=False, dry_run=False):
+        try:
+            self._call("deregister_image", ImageId=image["image_id"], DryRun=dry_run)
+            if delete_snapshots:
+                for snapshot_id in image.get("snapshot_ids") or []:
+                    self._call("delete_snapshot", SnapshotId=snapshot_id, DryRun=dry_run)
+        except CloudError as exc:
+            if not _dry_ok(exc, dry_run):
+                raise
+
+    # launches
+    def launch(self, config, image_id, tags, client_token, dry_run=False):
+        """One instance like `config` (details()) from `image_id`; returns its id (None in a dry run)."""
+        args = dict(ImageId=image_id, InstanceType=config["instance_type"], MinCount=1, MaxCount=1, DryRun=dry_run,
+                    TagSpecifications=_spec("instance", tags), ClientToken=client_token)
+        if config.get("subnet_id"):
+            args["SubnetId"] = config["subnet_id"]
+        if config.get("security_group_ids"):
+            args["SecurityGroupIds"] = list(config["security_group_ids"])
+        if config.get("key_name"):
+            args["KeyName"] = config["key_name"]
+        try:
+            response = self._call("run_instances", **args)
+        except CloudError as exc:
+            if _dry_ok(exc, dry_run):
+                return None
+            raise
+        return response["Instances"][0]["InstanceId"]
+
+    def start(self, ids, dry_run=False):
+        return self._mutate("start_instances", ids, dry_run)
+
+    # volumes (the EC2 volume-swap fallback)
+    def find_volumes(self, tags):
+        filters = [{"Name": "tag:%s" % k, "Values": [str(v)]} for k, v in tags.items()]
+        found = []
+        try:
+            for page in self.client.get_paginator("describe_volumes").paginate(Filters=filters):
+                found.extend(self._volume_view(v) for v in page.get("Volumes") or [])
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc)
+        return found
+
+    @staticmethod
+    def _volume_view(volume):
+        attachments = [{"instance_id": a.get("InstanceId"), "device": a.get("Device"), "state": a.get("State")}
+                       for a in volume.get("Attachments") or []]
+        return {"volume_id": volume["VolumeId"], "state": volume.get("State"), "tags": _tags(volume), "attachments": attachments}
+
+    def volume_states(self, volume_ids):
+        response = self._call("describe_volumes", VolumeIds=list(volume_ids))
+        return dict((v["VolumeId"], self._volume_view(v)) for v in response.get("Volumes") or [])
+
+    def create_volume(self, snapshot_id, zone, tags, dry_run=False):
+        try:
+            response = self._call("create_volume", SnapshotId=snapshot_id, AvailabilityZone=zone, DryRun=dry_run,
+                                  TagSpecifications=_spec("volume", tags))
+        except CloudError as exc:
+            if _dry_ok(exc, dry_run):
+                return None
+            raise
+        return response["VolumeId"]
+
+    def attach_volume(self, volume_id, instance_id, device):
+        self._call("attach_volume", VolumeId=volume_id, InstanceId=instance_id, Device=device)
+
+    def detach_volume(self, volume_id, instance_id, device):
+        self._call("detach_volume", VolumeId=volume_id, InstanceId=instance_id, Device=device)
+
+    def delete_volume(self, volume_id):
+        self._call("delete_volume", VolumeId=volume_id)
+
+
+
+class Provider(Ec2Resources):
     cloud = "aws"
 
     def __init__(self, conn):
@@ -225,3 +477,4 @@ def _event(event):
         "not_before": _time(event.get("NotBefore")),
         "not_after": _time(event.get("NotAfter")),
     }
+

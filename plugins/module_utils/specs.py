@@ -40,3 +40,35 @@ def instance_state_info():
         filters=dict(type="dict"),
         include_health=dict(type="bool", default=False),
     )
+
+
+def _batch_without_force():
+    return dict((k, dict(v)) for k, v in BATCH_ARGS.items() if k != "force")
+
+
+def instance_snapshot():
+    return merged_spec(
+        COMMON_ARGS, _batch_without_force(),
+        snapshot_tag=dict(type="str", required=True, aliases=["name"]),
+        tags=dict(type="dict"),
+    )
+
+
+def instance_image():
+    return merged_spec(
+        COMMON_ARGS, _batch_without_force(),
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        tags=dict(type="dict"),
+        delete_snapshots=dict(type="bool", default=False),
+    )
+
+
+def instance_clone():
+    return merged_spec(
+        COMMON_ARGS, _batch_without_force(),
+        source=dict(type="str", default="image", choices=["image", "snapshots"]),
+        image_ids=dict(type="dict"),
+        snapshot_tag=dict(type="str"),
+        tags=dict(type="dict"),
+    )
