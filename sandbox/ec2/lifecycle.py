@@ -99,6 +99,20 @@ class RegionLifecycle:
                 return [backend.amis[filters["image-id"]]]
             return original_images(ami_ids=ami_ids, filters=filters, exec_users=exec_users, owners=owners)
 
+        original_create_image = cls.create_image.__get__(backend)
+
+        def create_image(instance_id, name, description, tag_specifications):
+            # moto 5.2.5 raises NotImplementedError for snapshot TagSpecifications; EC2 tags the image's snapshots
+            specs = tag_specifications or []
+            snapshot_tags = dict((t["Key"], t.get("Value", "")) for spec in specs
+                                 if spec.get("ResourceType") == "snapshot" for t in spec.get("Tags") or [])
+            ami = original_create_image(instance_id, name, description,
+                                        tag_specifications=[s for s in specs if s.get("ResourceType") != "snapshot"])
+            snapshot = getattr(ami, "ebs_snapshot", None)
+            if snapshot is not None and snapshot_tags:
+                backend.create_tags([snapshot.id], snapshot_tags)
+            return ami
+
         def get_multi_instances_by_id(instance_ids, filters=None):
             instances = self.lookup(list(dict.fromkeys(instance_ids)))
             return [i for i in instances if i.applies(filters)]
@@ -107,6 +121,7 @@ class RegionLifecycle:
         backend.get_multi_instances_by_id = get_multi_instances_by_id
         backend.describe_volumes = describe_volumes
         backend.describe_images = describe_images
+        backend.create_image = create_image
         backend.run_instances = run_instances
         backend.get_reservations_by_instance_ids = get_reservations_by_instance_ids
         backend.describe_instance_status = describe_instance_status

@@ -50,3 +50,16 @@ def test_create_snapshots_per_instance_with_tags(ec2):
     assert len(made["Snapshots"]) == 1
     found = client.describe_snapshots(Filters=[{"Name": "tag:k", "Values": ["v"]}])["Snapshots"]
     assert [s["SnapshotId"] for s in found] == [made["Snapshots"][0]["SnapshotId"]]
+
+
+def test_create_image_tags_its_snapshot_too(ec2):
+    instance_id = ec2.launch(1)[0]
+    client = ec2.client()
+    image_id = client.create_image(InstanceId=instance_id, Name="img-t", NoReboot=True, TagSpecifications=[
+        {"ResourceType": "image", "Tags": [{"Key": "k", "Value": "image"}]},
+        {"ResourceType": "snapshot", "Tags": [{"Key": "k", "Value": "snap"}]}])["ImageId"]
+    image = client.describe_images(ImageIds=[image_id])["Images"][0]
+    assert {t["Key"]: t["Value"] for t in image["Tags"]} == {"k": "image"}
+    snapshot_id = image["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    snapshot = client.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"][0]
+    assert {t["Key"]: t["Value"] for t in snapshot["Tags"]} == {"k": "snap"}
