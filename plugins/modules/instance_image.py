@@ -1,0 +1,206 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: instance_image
+short_description: Make an image of EC2 or ECS instances without a reboot, or delete it
+version_added: 0.2.0
+description:
+  - Makes one image of each instance without rebooting it (EC2 C(CreateImage) with C(NoReboot=true); ECS C(CreateImage)
+    with C(InstanceId)), so it works on an instance stuck in V(stopping). The image is crash-consistent.
+  - Each image is named C(NAME-INSTANCE_ID) and tagged C(cloudfleet:image-name=NAME) and C(cloudfleet:instance-id).
+    The name makes it idempotent - an image of that name (being created or available) is found and not made again.
+  - Waits until the images are available; a timeout fails the task and names the images and their instances.
+  - An image that failed is reported for its instance; delete it with O(state=absent) and run again.
+  - O(state=absent) deletes the images of that O(name) (EC2 C(DeregisterImage), and with O(delete_snapshots) its snapshots;
+    ECS C(DeleteImage)). The instances need not exist any more.
+  - A per-instance error (for example an instance no image can be made of) fails the task for that id in RV(failures);
+    images of the other instances are still made.
+author:
+  - cloudfleet.lifecycle developers (@cloudfleet)
+extends_documentation_fragment:
+  - cloudfleet.lifecycle.common
+  - cloudfleet.lifecycle.common.batch
+options:
+  name:
+    description:
+      - The name the images are known by; each instance's image is called C(NAME-INSTANCE_ID).
+      - Starts with a letter; 2 to 100 letters, digits, C(.), C(_) or C(-).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes the images, V(absent) deletes them.
+    type: str
+    default: present
+    choices: [present, absent]
+  tags:
+    description:
+      - Extra tags for the images (EC2 also tags their snapshots). Keys may not start with C(aws:), C(acs:), C(aliyun) or
+        C(cloudfleet:). At most 10.
+    type: dict
+  delete_snapshots:
+    description:
+      - With O(state=absent) on EC2, also delete the snapshots behind the image. ECS deletes them with the image as it
+        does by default for images, so this has no effect there.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: Sends C(CreateImage) (or C(DeregisterImage) / C(DeleteImage)) with C(DryRun).
+seealso:
+  - module: cloudfleet.lifecycle.instance_clone
+  - module: cloudfleet.lifecycle.instance_snapshot
+"""
+
+EXAMPLES = r"""
+- name: Image stuck instances without rebooting them
+  cloudfleet.lifecycle.instance_image:
+    cloud: aws
+    region: us-east-1
+    instance_ids: "{{ stuck_ids }}"
+    name: replace-stuck
+  register: images
+
+- name: Launch replacements from them
+  cloudfleet.lifecycle.instance_clone:
+    cloud: aws
+    region: us-east-1
+    instance_ids: "{{ stuck_ids }}"
+    image_ids: "{{ images.image_ids }}"
+
+- name: Delete the images (and their EBS snapshots) afterwards
+  cloudfleet.lifecycle.instance_image:
+    cloud: aws
+    region: us-east-1
+    instance_ids: "{{ stuck_ids }}"
+    name: replace-stuck
+    state: absent
+    delete_snapshots: true
+"""
+
+RETURN = r"""
+instances:
+  description:
+    - One record per instance, in the order the ids were given (or as listed, for filters).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The instance id.
+      type: str
+      sample: i-0123456789abcdef0
+    cloud:
+      description: V(aws) or V(alicloud).
+      type: str
+      sample: aws
+    region:
+      description: The region the instance is in.
+      type: str
+      sample: us-east-1
+    state:
+      description:
+        - The normalized state, the same words on both clouds.
+        - A released ECS instance, or any instance the cloud no longer knows, reads as V(terminated).
+      type: str
+      choices: [pending, running, stopping, stopped, shutting-down, terminated]
+      sample: stopped
+    raw_state:
+      description: The cloud's own word for the state (EC2 C(State.Name), ECS C(Status)); null when the instance is gone.
+      type: str
+      sample: stopped
+    state_code:
+      description: EC2's state code, low byte only (0, 16, 32, 48, 64, 80); null on ECS.
+      type: int
+      sample: 80
+    auto_release_time:
+      description:
+        - When the instance is released automatically, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ); null if not set.
+        - On EC2 this is read from the tag C(cloudfleet:auto-release-time).
+      type: str
+      sample: "2026-12-01T06:00:00Z"
+    deletion_protection:
+      description:
+        - Whether release protection is on (ECS C(DeletionProtection)).
+        - On EC2 null unless known, because C(DescribeInstances) does not report C(DisableApiTermination).
+      type: bool
+      sample: false
+    instance_type:
+      description: The instance type.
+      type: str
+      sample: t3.micro
+    tags:
+      description: The instance's tags as a dict.
+      type: dict
+      sample: {"env": "test"}
+
+changed_ids:
+  description: The ids this task changed (in check mode, would change).
+  returned: always
+  type: list
+  elements: str
+  sample: [i-0123456789abcdef0]
+unchanged_ids:
+  description: The ids that were already as asked.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+failures:
+  description:
+    - One entry per instance that failed, with the cloud's error code, message and request id
+      (or this collection's own code, such as C(WaitTimeout), C(IncorrectInstanceState), C(DeletionProtection)).
+    - Empty when the task succeeds; when it is not empty the task fails.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "i-0123456789abcdef0", "code": "WaitTimeout", "message": "still stopping after 600s", "request_id": null}]
+error:
+  description: The first error (code, message, request_id), for a task that failed on an API call.
+  returned: failure
+  type: dict
+  sample: {"code": "AuthFailure", "message": "AWS was not able to validate the provided access credentials", "request_id": "5b1f..."}
+images:
+  description: Per instance id, its image (found, made, or with O(state=absent) deleted).
+  returned: always
+  type: dict
+  sample: {"i-0123456789abcdef0": {"image_id": "ami-0123456789abcdef0", "name": "replace-stuck-i-0123456789abcdef0", "state": "available"}}
+  contains:
+    image_id:
+      description: The image id.
+      type: str
+    name:
+      description: The image name, C(NAME-INSTANCE_ID).
+      type: str
+    state:
+      description: V(pending), V(available), V(failed), or V(absent) once deleted.
+      type: str
+image_ids:
+  description: Per instance id, its image id; give it to M(cloudfleet.lifecycle.instance_clone) as O(cloudfleet.lifecycle.instance_clone#module:image_ids).
+  returned: always
+  type: dict
+  sample: {"i-0123456789abcdef0": "ami-0123456789abcdef0"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import image as operation
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.runner import run_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=specs.instance_image(), supports_check_mode=True)
+    run_module(module, operation.run)
+
+
+if __name__ == "__main__":
+    main()
