@@ -12,11 +12,11 @@ export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 # Two workers: this machine (and CI) has 2 cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv collection demo test unit sandbox-test integration sanity lint clean
+.PHONY: help venv collection demo test unit sandbox-test integration sanity lint molecule clean
 
 help:
 	@echo "make demo   - start the sandbox, seed a fleet on both clouds, run playbooks/demo.yml, stop the sandbox"
-	@echo "make test   - everything CI runs (unit, sandbox, integration, ansible-test sanity, ansible-lint)"
+	@echo "make test   - everything CI runs (unit, sandbox, integration, ansible-test sanity, ansible-lint, molecule)"
 	@echo "make clean  - remove the venv and caches"
 
 # The venv is rebuilt only when a requirements file changes; a second `make test` reuses it.
@@ -62,10 +62,18 @@ lint: collection
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --profile production
 	$(VENV)/bin/antsibull-changelog lint
 
+# Molecule scenarios in extensions/molecule/ (one per role), on localhost against the sandbox.
+# MOLECULE_SCENARIOS=stop_then_release runs one; empty runs them all.
+MOLECULE_SCENARIOS ?=
+molecule: collection
+	@set -e; for s in $(or $(MOLECULE_SCENARIOS),$(shell cd extensions/molecule && ls */molecule.yml | xargs -n1 dirname)); do \
+	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH MOLECULE_NO_LOG=false $(VENV)/bin/molecule test -s $$s; \
+	done
+
 demo: collection
 	sandbox/demo.sh
 
-test: unit sandbox-test integration sanity lint
+test: unit sandbox-test integration sanity lint molecule
 
 clean:
 	rm -rf $(VENV) .cache
