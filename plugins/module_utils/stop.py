@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """instance_stop: stop many instances in batches and wait until they are stopped.
 
-stopped -> unchanged; stopping -> waited for, never an error (amazon.aws #1060);
+stopped -> unchanged; stopping -> waited for, never an error (amazon.aws #1060), and with force
+sent a forced stop first (an instance stuck in stopping);
 pending -> waited until running, then stopped; terminated / shutting-down -> failure for that id.
 """
 
@@ -42,8 +43,10 @@ def run(params, check_mode=False, rt=None):
     records = describe_all(provider, ids)
     failures = []
     notes = []
-    unchanged = [i for i in ids if records[i]["state"] in ("stopped", "stopping")]
-    to_stop = [i for i in ids if records[i]["state"] == "running"]
+    # force: true sends a stopping instance a forced stop too: that is the way out of stuck-in-stopping.
+    force = bool(params.get("force"))
+    unchanged = [i for i in ids if records[i]["state"] == "stopped" or (records[i]["state"] == "stopping" and not force)]
+    to_stop = [i for i in ids if records[i]["state"] == "running" or (records[i]["state"] == "stopping" and force)]
     starting = [i for i in ids if records[i]["state"] == "pending"]
     for i in ids:
         if records[i]["state"] in ("terminated", "shutting-down"):
