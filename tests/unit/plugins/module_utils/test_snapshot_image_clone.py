@@ -1,0 +1,284 @@
+"""instance_snapshot / instance_image / instance_clone: the pure decisions, and the ops on a fake provider."""
+import pytest
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import clone, image, resources, snapshot
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, TaskFailure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import make_record
+
+from .fakes import FakeClock, FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
+
+
+# ---------------------------------------------------------------- shared checks
+
+@pytest.mark.parametrize("value", ["ok", "before-release.1", "A_b"])
+def test_names_accepted(value):
+    assert resources.check_name("name", value) == value
+
+
+@pytest.mark.parametrize("value", [None, "", "x", "1abc", "has space", "a/b", "a" * 101])
+def test_names_refused(value):
+    with pytest.raises(InputError):
+        resources.check_name("name", value)
+
+
+def test_tags_refuse_reserved_prefixes_and_stringify():
+    assert resources.check_tags({"team": 1, "x": None}) == {"team": "1", "x": ""}
+    for key in ("aws:x", "acs:y", "aliyun-z", "cloudfleet:clone-of"):
+        with pytest.raises(InputError):
+            resources.check_tags({key: "v"})
+    with pytest.raises(InputError):
+        resources.check_tags(["a"])
+
+
+def test_copied_tags_leave_out_cloud_and_collection_keys():
+    tags = {"Name": "web", "aws:cloudformation:stack": "s", "cloudfleet:auto-release-time": "t",
+            "cloudfleet:clone-of": "i-1", "team": "a"}
+    assert resources.copied_tags(tags) == {"Name": "web", "team": "a"}
+
+
+# ---------------------------------------------------------------- snapshot
+
+def test_missing_disks_skips_covered_and_redoes_errors():
+    disks = [{"volume_id": "v1"}, {"volume_id": "v2"}, {"volume_id": "v3"}]
+    existing = [{"volume_id": "v1", "state": "completed"}, {"volume_id": "v2", "state": "error"}]
+    assert snapshot.missing_disks(disks, existing) == [{"volume_id": "v2"}, {"volume_id": "v3"}]
+
+
+def test_tagger_names_instance_device_and_tag():
+    tags = snapshot.tagger("t1", "i-1", {"owner": "ops"})({"device": "/dev/sda1"})
+    assert tags == {"owner": "ops", "Name": "t1-i-1", "cloudfleet:snapshot-tag": "t1", "cloudfleet:instance-id": "i-1",
+                    "cloudfleet:device": "/dev/sda1"}
+    assert "cloudfleet:device" not in snapshot.tagger("t1", "i-1", {})({"device": None})
+
+
+class ResourceProvider(FakeProvider):
+    """FakeProvider plus the resource calls (disks, snapshots, images, launches)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.snapshots = {}
+        self.images = {}
+        self.image_failures = set()
+        self.launched = []
+
+    def is_fatal(self, error):
+        return error.code == "AuthFailure"
+
+    def disks(self, ids):
+        return dict((i, [{"volume_id": "vol-%s-%d" % (i, n), "device": "/dev/sd%s" % "ab"[n], "root": n == 0}
+                         for n in range(2)]) for i in ids if i in self.instances)
+
+    def snapshot_dry_run_supported(self):
+        return True
+
+    def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
+        self.calls.append(("create_snapshots", [instance_id], dry_run))
+        if dry_run:
+            return []
+        made = []
+        for disk in disks:
+            sid = "snap-%d" % (len(self.snapshots) + 1)
+            self.snapshots[sid] = {"snapshot_id": sid, "volume_id": disk["volume_id"], "device": disk["device"],
+                                   "state": "pending", "tags": tags(disk)}
+            made.append(dict(self.snapshots[sid]))
+        return made
+
+    def find_snapshots(self, tags):
+        return [dict(s) for s in self.snapshots.values() if all(s["tags"].get(k) == v for k, v in tags.items())]
+
+    def snapshot_states(self, ids):
+        for sid in ids:
+            self.snapshots[sid]["state"] = "completed"
+        return dict((sid, {"state": "completed"}) for sid in ids)
+
+    def find_images(self, names):
+        return dict((n, dict(self.images[n])) for n in names if n in self.images)
+
+    def create_image(self, instance_id, name, tags, dry_run=False):
+        self.calls.append(("create_image", [instance_id], dry_run))
+        if instance_id in self.image_failures:
+            raise CloudError("IncorrectInstanceState", "cannot image %s" % instance_id, "req-9")
+        if dry_run:
+            return None
+        self.images[name] = {"image_id": "ami-%d" % (len(self.images) + 1), "name": name, "state": "pending", "snapshot_ids": []}
+        return self.images[name]["image_id"]
+
+    def image_states(self, ids):
+        for img in self.images.values():
+            if img["image_id"] in ids:
+                img["state"] = "available"
+        return dict((i, {"state": "available"}) for i in ids)
+
+    def delete_image(self, img, delete_snapshots=False, dry_run=False):
+        self.calls.append(("delete_image", [img["image_id"]], dry_run))
+        if not dry_run:
+            del self.images[img["name"]]
+
+    def find_tagged(self, key, values, states=("pending", "running", "stopping", "stopped")):
+        return [self._record(i) for i in self.instances if self.instances[i].tags.get(key) in values
+                and self.instances[i].state in states]
+
+    def _record(self, i):
+        record = super()._record(i)
+        record["tags"] = dict(getattr(self.instances[i], "tags", {}))
+        return record
+
+    def details(self, ids):
+        return dict((i, {"instance_type": "t3.micro", "image_id": "ami-src", "subnet_id": "subnet-1", "security_group_ids": ["sg-1"],
+                         "key_name": "k", "zone": "z", "root_device": "/dev/sda", "tags": dict(self.instances[i].tags),
+                         "disks": []}) for i in ids if i in self.instances)
+
+    def launch(self, config, image_id, tags, client_token, dry_run=False):
+        self.calls.append(("launch", [image_id], dry_run))
+        if dry_run:
+            return None
+        new_id = aws_id(1000 + len(self.launched))
+        inst = FakeInstance("pending")
+        inst.tags = dict(tags)
+        self.instances[new_id] = inst
+        self.launched.append((new_id, config, image_id, tags, client_token))
+        return new_id
+
+
+def fleet(n, **kwargs):
+    ids = [aws_id(k + 1) for k in range(n)]
+    instances = {}
+    for i in ids:
+        inst = FakeInstance(kwargs.get("state", "running"))
+        inst.tags = {"team": "web"}
+        instances[i] = inst
+    return ids, ResourceProvider(instances=instances)
+
+
+def test_snapshot_run_twice_makes_snapshots_once():
+    ids, provider = fleet(2)
+    first = snapshot.run(params(instance_ids=ids, snapshot_tag="t1", tags=None), rt=runtime(provider))
+    assert first["changed_ids"] == ids
+    assert [len(first["snapshots"][i]) for i in ids] == [2, 2]
+    assert all(s["state"] == "completed" for i in ids for s in first["snapshots"][i])
+    provider.calls = []
+    second = snapshot.run(params(instance_ids=ids, snapshot_tag="t1", tags=None), rt=runtime(provider))
+    assert second["changed"] is False and second["unchanged_ids"] == ids
+    assert provider.calls_of("create_snapshots") == []
+
+
+def test_snapshot_check_mode_only_dry_runs():
+    ids, provider = fleet(1)
+    result = snapshot.run(params(instance_ids=ids, snapshot_tag="t1", tags=None), check_mode=True, rt=runtime(provider))
+    assert result["changed_ids"] == ids and provider.snapshots == {}
+    assert provider.calls_of("create_snapshots") == [("create_snapshots", ids, True)]
+
+
+def test_snapshot_released_instance_without_snapshots_fails_for_it_alone():
+    ids, provider = fleet(2)
+    provider.instances[ids[1]].state = "gone"
+    with pytest.raises(TaskFailure) as exc:
+        snapshot.run(params(instance_ids=ids, snapshot_tag="t1", tags=None), rt=runtime(provider))
+    assert [f["id"] for f in exc.value.failures] == [ids[1]]
+    assert exc.value.result["changed_ids"] == [ids[0]]
+
+
+def test_snapshot_bad_tag_fails_before_connecting():
+    with pytest.raises(InputError):
+        snapshot.run(params(instance_ids=[aws_id(1)], snapshot_tag="no way", tags=None),
+                     rt=runtime(None))
+
+
+# ---------------------------------------------------------------- image
+
+def test_image_created_once_then_found_then_deleted():
+    ids, provider = fleet(2)
+    p = params(instance_ids=ids, name="rs", state="present", tags=None, delete_snapshots=False)
+    first = image.run(p, rt=runtime(provider))
+    assert first["changed_ids"] == ids and set(first["image_ids"]) == set(ids)
+    assert first["images"][ids[0]]["name"] == "rs-%s" % ids[0] and first["images"][ids[0]]["state"] == "available"
+    second = image.run(p, rt=runtime(provider))
+    assert second["changed"] is False and second["image_ids"] == first["image_ids"]
+    gone = image.run(dict(p, state="absent"), rt=runtime(provider))
+    assert gone["changed_ids"] == ids and provider.images == {}
+
+
+def test_image_failure_is_per_instance():
+    ids, provider = fleet(2)
+    provider.image_failures.add(ids[0])
+    with pytest.raises(TaskFailure) as exc:
+        image.run(params(instance_ids=ids, name="rs", state="present", tags=None), rt=runtime(provider))
+    assert [f["id"] for f in exc.value.failures] == [ids[0]]
+    assert list(exc.value.result["image_ids"]) == [ids[1]]
+
+
+# ---------------------------------------------------------------- clone
+
+def test_choose_clones_prefers_running_and_reports_duplicates():
+    recs = [make_record("i-b", "aws", "r", "stopped", tags={"cloudfleet:clone-of": "i-s"}),
+            make_record("i-c", "aws", "r", "running", tags={"cloudfleet:clone-of": "i-s"}),
+            make_record("i-a", "aws", "r", "running", tags={"cloudfleet:clone-of": "i-t"})]
+    chosen, duplicates = clone.choose_clones(recs)
+    assert chosen["i-s"]["id"] == "i-c" and chosen["i-t"]["id"] == "i-a"
+    assert duplicates == {"i-s": ["i-b"]}
+
+
+def test_plan_swap_detaches_only_what_differs():
+    current = [{"device": "/dev/sda1", "volume_id": "vol-old"}, {"device": "/dev/sdb", "volume_id": "vol-b"}]
+    desired = {"/dev/sda1": "vol-root", "/dev/sdb": "vol-b", "/dev/sdc": "vol-c"}
+    detach, attach = clone.plan_swap(current, desired)
+    assert detach == [("vol-old", "/dev/sda1")]
+    assert attach == [("vol-root", "/dev/sda1"), ("vol-c", "/dev/sdc")]
+    assert clone.plan_swap([{"device": "/dev/sda1", "volume_id": "vol-root"}], {"/dev/sda1": "vol-root"}) == ([], [])
+
+
+def test_client_token_is_stable_and_short():
+    token = clone.client_token(ecs_id(1), "m-" + "x" * 40)
+    assert token == clone.client_token(ecs_id(1), "m-" + "x" * 40) and len(token) <= 64
+
+
+def clone_params(ids, **kwargs):
+    base = params(instance_ids=ids, source="image", image_ids=None, snapshot_tag=None, tags=None)
+    base.update(kwargs)
+    return base
+
+
+def test_clone_launches_once_with_the_source_config_and_tag():
+    ids, provider = fleet(1)
+    result = clone.run(clone_params(ids, image_ids={ids[0]: "ami-1"}, tags={"x": "y"}), rt=runtime(provider))
+    assert result["changed_ids"] == ids
+    new_id, config, image_id, tags, token = provider.launched[0]
+    assert image_id == "ami-1" and config["subnet_id"] == "subnet-1"
+    assert tags == {"team": "web", "x": "y", "cloudfleet:clone-of": ids[0]}
+    assert result["clone_ids"] == {ids[0]: new_id} and result["clones"][ids[0]]["state"] == "running"
+    again = clone.run(clone_params(ids), rt=runtime(provider))  # no image needed: the clone is found
+    assert again["changed"] is False and again["clone_ids"] == result["clone_ids"]
+    assert len(provider.launched) == 1
+
+
+def test_clone_without_image_fails_for_that_source_only():
+    ids, provider = fleet(2)
+    with pytest.raises(TaskFailure) as exc:
+        clone.run(clone_params(ids, image_ids={ids[1]: "ami-1"}), rt=runtime(provider))
+    assert [f["id"] for f in exc.value.failures] == [ids[0]] and exc.value.failures[0]["code"] == "MissingImage"
+    assert list(exc.value.result["clone_ids"]) == [ids[1]]
+
+
+def test_clone_check_mode_only_dry_runs():
+    ids, provider = fleet(1)
+    result = clone.run(clone_params(ids, image_ids={ids[0]: "ami-1"}), check_mode=True, rt=runtime(provider))
+    assert result["changed_ids"] == ids and provider.launched == []
+    assert provider.calls_of("launch") == [("launch", ["ami-1"], True)]
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(image_ids={"i-0000000000000000f": "ami-1"}), "not in instance_ids"),
+    (dict(source="snapshots"), "snapshot_tag"),
+    (dict(snapshot_tag="t1"), "goes with source: snapshots"),
+    (dict(tags={"aws:x": "1"}), "reserved"),
+])
+def test_clone_input_errors(args, message):
+    with pytest.raises(InputError) as exc:
+        clone.validate(clone_params([aws_id(1)], **args))
+    assert message in exc.value.message
+
+
+def test_clone_snapshots_source_is_ec2_only():
+    with pytest.raises(InputError) as exc:
+        clone.validate(clone_params([ecs_id(1)], cloud="alicloud", source="snapshots", snapshot_tag="t1"))
+    assert "cloud=aws only" in exc.value.message
