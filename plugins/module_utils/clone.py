@@ -206,7 +206,9 @@ def plan_swap(current, desired):
 
 def assemble(rt, provider, source_id, config, tag, extra, clone, deadline, check_mode):
     """Converge one source's clone (returns (clone id, changed)); raises StepFailed or CloudError."""
-    remaining = lambda: max(0, deadline - rt.clock())  # noqa: E731
+    def remaining():
+        return max(0, deadline - rt.clock())
+
     snapshots = [s for s in provider.find_snapshots({SNAPSHOT_TAG: tag, INSTANCE_TAG: source_id}) if s["state"] == "completed"]
     by_device = dict((s["device"], s) for s in snapshots if s.get("device"))
     if not by_device:
@@ -263,13 +265,13 @@ def assemble(rt, provider, source_id, config, tag, extra, clone, deadline, check
         restored = set(desired.values())
         for volume_id, device in detach:
             provider.detach_volume(volume_id, clone_id, device)
-        _wait_volumes(rt, provider, [v for v, _ in detach], VOLUME_DETACHED, remaining())
-        for volume_id, _ in detach:
+        _wait_volumes(rt, provider, [pair[0] for pair in detach], VOLUME_DETACHED, remaining())
+        for volume_id, dummy in detach:
             if volume_id not in restored:
                 provider.delete_volume(volume_id)  # the clone's own volume, replaced
         for volume_id, device in attach:
             provider.attach_volume(volume_id, clone_id, device)
-        _wait_volumes(rt, provider, [v for v, _ in attach], VOLUME_ATTACHED, remaining())
+        _wait_volumes(rt, provider, [pair[0] for pair in attach], VOLUME_ATTACHED, remaining())
         state = "stopped"
 
     if state != "running":  # 4. start and verify

@@ -115,7 +115,7 @@ def _absent(params, check_mode, provider, ids, records, names, existing):
         image = existing.get(names[i])
         if image is None:
             continue
-        ok, _ = per_instance(provider, failures, i, provider.delete_image, image,
+        ok, dummy = per_instance(provider, failures, i, provider.delete_image, image,
                              delete_snapshots=bool(params.get("delete_snapshots")), dry_run=check_mode)
         if ok:
             changed.append(i)

@@ -307,7 +307,6 @@ class Ec2Resources(object):
         self._call("delete_volume", VolumeId=volume_id)
 
 
-
 class Provider(Ec2Resources):
     cloud = "aws"
 
@@ -477,4 +476,3 @@ def _event(event):
         "not_before": _time(event.get("NotBefore")),
         "not_after": _time(event.get("NotAfter")),
     }
-
