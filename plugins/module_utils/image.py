@@ -116,7 +116,7 @@ def _absent(params, check_mode, provider, ids, records, names, existing):
         if image is None:
             continue
         ok, dummy = per_instance(provider, failures, i, provider.delete_image, image,
-                             delete_snapshots=bool(params.get("delete_snapshots")), dry_run=check_mode)
+                                 delete_snapshots=bool(params.get("delete_snapshots")), dry_run=check_mode)
         if ok:
             changed.append(i)
             deleted[i] = dict(public(image), state="absent" if not check_mode else image["state"])

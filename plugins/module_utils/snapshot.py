@@ -103,7 +103,7 @@ def run(params, check_mode=False, rt=None):
         for i in [i for i in ids if i in todo]:
             if provider.snapshot_dry_run_supported():
                 ok, dummy = per_instance(provider, failures, i, provider.create_snapshots, i, todo[i],
-                                     len(todo[i]) == len(disks[i]), tagger(tag, i, extra), dry_run=True)
+                                         len(todo[i]) == len(disks[i]), tagger(tag, i, extra), dry_run=True)
             else:
                 ok = True  # ECS CreateSnapshot has no DryRun: predicted from DescribeDisks alone
             if ok:

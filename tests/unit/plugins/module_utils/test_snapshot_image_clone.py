@@ -5,7 +5,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import clone,
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, TaskFailure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import make_record
 
-from .fakes import FakeClock, FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
+from .fakes import FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
 
 
 # ---------------------------------------------------------------- shared checks
