@@ -180,15 +180,12 @@ def test_stuck_without_working_force_is_reported_unstoppable_and_never_released(
     force = [r for r in records if r["task"] == ROLE + "Stop the stuck ones again with force"][0]
     assert force["status"] == "ok", force
     assert [r["item"]["instance_ids"] for r in force["result"]["results"]] == [ids[:1]]
+    assert any(ids[0] in cloud.ids_in(c) and is_forced(c) for c in cloud.calls("StopInstances"))
     for call in cloud.calls(cloud.release_action):
         assert ids[0] not in cloud.ids_in(call)
     assert cloud.states(ids)[ids[0]] == "stopping"
 
 
-@pytest.mark.xfail(reason="instance_stop treats an instance already `stopping` as unchanged and waits, even with "
-                          "force: true, so no forced StopInstances reaches a stuck instance "
-                          "(plugins/module_utils/stop.py: `unchanged = ... in ('stopped', 'stopping')`)",
-                   strict=False)
 def test_stuck_with_working_force_is_stopped_by_force_then_released(sandbox, cloud, tmp_path):
     ids = cloud.launch(2)
     cloud.stuck(ids[:1], "stopping", force_works=True)
@@ -201,6 +198,32 @@ def test_stuck_with_working_force_is_stopped_by_force_then_released(sandbox, clo
     assert sorted(summary["ids"]["released"]) == sorted(ids), summary
     assert summary["counts"]["unstoppable"] == 0
     assert set(cloud.states(ids).values()) == {"terminated"}
+    assert any(ids[0] in cloud.ids_in(c) and is_forced(c) for c in cloud.calls("StopInstances"))
+
+
+def is_forced(call):
+    return str(call["params"].get("Force", call["params"].get("ForceStop"))).lower() == "true"
+
+
+def test_snapshots_are_complete_before_release_and_a_second_run_changes_nothing(sandbox, cloud, tmp_path):
+    ids = cloud.launch(2)
+    cloud.reset_calls()
+    extra = {"stop_then_release_hosts": "localhost", "stop_then_release_instances": fleet_list((cloud, ids)),
+             "stop_then_release_snapshot_before_release": True, "stop_then_release_snapshot_tag": "before-release"}
+    rc, output, records = run_playbook(sandbox, tmp_path, extra_vars=extra, name="first")
+    assert rc == 0, output[-6000:]
+    summary = summary_of(records, output)
+    assert sorted(summary["ids"]["released"]) == sorted(ids)
+    assert sorted(summary["snapshots"]) == sorted(ids) and all(summary["snapshots"][i] for i in ids), summary
+    actions = [c["action"] for c in cloud.calls()]
+    snapshot_action = "CreateSnapshots" if cloud.is_aws else "CreateSnapshot"
+    assert snapshot_action in actions
+    last_snapshot = max(n for n, a in enumerate(actions) if a == snapshot_action)
+    assert last_snapshot < actions.index(cloud.release_action)
+    rc, output, records = run_playbook(sandbox, tmp_path, extra_vars=extra, name="second")
+    assert rc == 0, output[-6000:]
+    assert changed_tasks(records) == []
+    assert summary_of(records, output)["counts"]["already_gone"] == 2
 
 
 @pytest.mark.parametrize("bad, words", [
