@@ -33,7 +33,9 @@ options:
   force:
     description:
       - Stop without letting the guest flush its caches (EC2 C(Force), ECS C(ForceStop)), like pulling the plug.
-      - Use it for an instance stuck in V(stopping). Cannot be combined with O(hibernate).
+      - Use it for an instance stuck in V(stopping) (the clouds' own advice): with O(force=true) an instance already
+        V(stopping) is sent a forced stop, where without it the module only waits for it.
+      - Cannot be combined with O(hibernate).
     type: bool
     default: false
   hibernate:
