@@ -33,8 +33,8 @@ options:
   force:
     description:
       - Stop without letting the guest flush its caches (EC2 C(Force), ECS C(ForceStop)), like pulling the plug.
-      - Use it for an instance stuck in V(stopping) (the clouds' own advice): with O(force=true) an instance already
-        V(stopping) is sent a forced stop, where without it the module only waits for it.
+      - Use it for an instance stuck in V(stopping), as the clouds advise. With O(force=true) an instance already
+        V(stopping) is sent a forced stop; without it the module only waits for it.
       - Cannot be combined with O(hibernate).
     type: bool
     default: false
