@@ -52,14 +52,16 @@ def run_play(sandbox, tmp_path):
     _write_inventory(inventory)
     counter = {"n": 0}
 
-    def run(tasks, check=False, extra_vars=None, env_overrides=None, verbosity=0, play_vars=None):
+    def run(tasks, check=False, extra_vars=None, env_overrides=None, verbosity=0, play_vars=None, playbook=None):
+        """Run `tasks` in a one-play playbook on localhost, or a shipped `playbook` file as it is."""
         counter["n"] += 1
-        playbook = tmp_path / f"play{counter['n']}.yml"
         record = tmp_path / f"record{counter['n']}.json"
-        play = {"name": "integration", "hosts": "localhost", "gather_facts": False, "tasks": tasks}
-        if play_vars:
-            play["vars"] = play_vars
-        playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+        if playbook is None:
+            playbook = tmp_path / f"play{counter['n']}.yml"
+            play = {"name": "integration", "hosts": "localhost", "gather_facts": False, "tasks": tasks}
+            if play_vars:
+                play["vars"] = play_vars
+            playbook.write_text(yaml.safe_dump([play], sort_keys=False))
         env = dict(os.environ)
         env.update(sandbox.env())
         env.update({

@@ -1,5 +1,7 @@
 """roles/replace_stuck_instance through real ansible-playbook runs against the sandbox."""
-from cloudtest import is_mutating
+import os
+
+from cloudtest import CloudUnderTest, is_mutating
 from sandbox.control_client import control
 
 ROLE = "cloudfleet.lifecycle.replace_stuck_instance"
@@ -124,3 +126,21 @@ def test_bad_role_variable_fails_before_any_call(cloud, run_play):
     run = run_play(role_tasks(cloud, ids, replace_stuck_instance_stop_after="later"))
     assert run.rc != 0 and "replace_stuck_instance_stop_after" in run.output
     assert cloud.calls() == []
+
+
+def test_the_shipped_playbook_replaces_a_stuck_instance(sandbox, run_play):
+    """playbooks/replace_stuck_instance.yml as an operator runs it, with -e variables."""
+    cloud = CloudUnderTest("aws", sandbox)
+    stuck = cloud.launch(1)
+    cloud.stuck(stuck, "stopping")
+    cloud.stop(stuck)
+    playbook = os.path.join(os.path.dirname(__file__), "..", "..", "playbooks", "replace_stuck_instance.yml")
+    variables = {"replace_stuck_instance_cloud": "aws", "replace_stuck_instance_region": cloud.region,
+                 "replace_stuck_instance_instance_ids": stuck, "replace_stuck_instance_force_stop_timeout": 2}
+    run = run_play(None, playbook=os.path.abspath(playbook), extra_vars=variables)
+    assert run.rc == 0, run.output
+    clones = clones_of(cloud, stuck[0])
+    assert len(clones) == 1
+    states = cloud.states(stuck + clones)
+    assert states[clones[0]] == "running"
+    assert states[stuck[0]] in ("terminated", "shutting-down")
