@@ -107,39 +107,11 @@ def _matches(hostvars, states, tags):
 
 
 def _list_ec2(provider, states, tags, page_size):
-    from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import provider_aws
-
-    filters = []
-    if states:
-        filters.append({"Name": "instance-state-name", "Values": list(states)})
-    for key, value in (tags or {}).items():
-        filters.append({"Name": "tag:%s" % key, "Values": [str(value)]})
-    found = []
-    try:
-        pages = provider.client.get_paginator("describe_instances").paginate(
-            Filters=filters, PaginationConfig={"PageSize": page_size})
-        for page in pages:
-            for reservation in page.get("Reservations", []):
-                for instance in reservation.get("Instances", []):
-                    found.append(host_vars(provider._record(instance), ec2_extras(instance)))
-    except (provider_aws.ClientError, provider_aws.BotoCoreError) as exc:
-        raise provider_aws.translate(exc)
-    return found
+    return [host_vars(record, ec2_extras(raw)) for record, raw in provider.iter_instances(states, tags, page_size)]
 
 
 def _list_ecs(provider, tags, page_size):
-    query = {"RegionId": provider.region, "MaxResults": page_size}
-    if tags:
-        query["Tag"] = [{"Key": k, "Value": str(v)} for k, v in tags.items()]
-    found = []
-    token = None
-    while True:
-        body = provider._call("DescribeInstances", dict(query, NextToken=token))
-        for instance in (body.get("Instances") or {}).get("Instance") or []:
-            found.append(host_vars(provider._record(instance), ecs_extras(instance)))
-        token = body.get("NextToken")
-        if not token:
-            return found
+    return [host_vars(record, ecs_extras(raw)) for record, raw in provider.iter_instances(None, tags, page_size)]
 
 
 def _first(values):

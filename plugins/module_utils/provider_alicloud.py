@@ -166,7 +166,7 @@ class EcsResources(object):
     def find_tagged(self, key, values, states=("pending", "running", "stopping", "stopped")):
         """Records of the instances in `states` whose tag `key` has one of `values` (one listing by tag key)."""
         wanted = set(values)
-        records = self._describe_pages({"Tag": [{"Key": key}]})
+        records = (record for record, _raw in self._describe_pages({"Tag": [{"Key": key}]}))
         return [r for r in records if r["tags"].get(key) in wanted and r["state"] in states]
 
     # snapshots
@@ -312,30 +312,33 @@ class Provider(EcsResources):
             tags=_tags(instance),
         )
 
-    def _describe_pages(self, query):
-        records = []
+    def _describe_pages(self, query, page_size=100):
+        """DescribeInstances page by page (NextToken), as (record, raw API dict) pairs."""
         token = None
         while True:
-            page = dict(query, RegionId=self.region, MaxResults=100, NextToken=token)
+            page = dict(query, RegionId=self.region, MaxResults=page_size, NextToken=token)
             body = self._call("DescribeInstances", page)
             for instance in (body.get("Instances") or {}).get("Instance") or []:
-                records.append(self._record(instance))
+                yield self._record(instance), instance
             token = body.get("NextToken")
             if not token:
-                return records
+                return
 
     def describe(self, ids):
         """Ids ECS does not return are released (ECS forgets them)."""
-        return dict((r["id"], r) for r in self._describe_pages({"InstanceIds": json.dumps(list(ids))}))
+        return dict((record["id"], record) for record, _raw in self._describe_pages({"InstanceIds": json.dumps(list(ids))}))
 
-    def list_instances(self, states=None, tags=None):
+    def iter_instances(self, states=None, tags=None, page_size=100):
+        """Every instance matching the filters, as (record, raw API dict) pairs (ECS filters states here)."""
         query = {}
         if tags:
             query["Tag"] = [{"Key": k, "Value": str(v)} for k, v in tags.items()]
-        records = self._describe_pages(query)
-        if states:
-            records = [r for r in records if r["state"] in states]
-        return records
+        for record, raw in self._describe_pages(query, page_size):
+            if not states or record["state"] in states:
+                yield record, raw
+
+    def list_instances(self, states=None, tags=None):
+        return [record for record, _raw in self.iter_instances(states, tags)]
 
     def _mutate(self, action, ids, query, dry_run, id_param="InstanceId", batch=True):
         def call(chunk):

@@ -370,21 +370,25 @@ class Provider(Ec2Resources):
             break
         return found
 
-    def list_instances(self, states=None, tags=None):
+    def iter_instances(self, states=None, tags=None, page_size=1000):
+        """Every instance matching the filters, page by page, as (record, raw API dict) pairs."""
         filters = []
         if states:
             filters.append({"Name": "instance-state-name", "Values": list(states)})
         for key, value in (tags or {}).items():
             filters.append({"Name": "tag:%s" % key, "Values": [str(value)]})
-        records = []
         try:
-            for page in self.client.get_paginator("describe_instances").paginate(Filters=filters, PaginationConfig={"PageSize": 1000}):
+            pages = self.client.get_paginator("describe_instances").paginate(
+                Filters=filters, PaginationConfig={"PageSize": page_size})
+            for page in pages:
                 for reservation in page.get("Reservations", []):
                     for instance in reservation.get("Instances", []):
-                        records.append(self._record(instance))
+                        yield self._record(instance), instance
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc)
-        return records
+
+    def list_instances(self, states=None, tags=None):
+        return [record for record, _raw in self.iter_instances(states, tags)]
 
     def _mutate(self, operation, ids, dry_run, id_param="InstanceIds", **kwargs):
         def call(batch):

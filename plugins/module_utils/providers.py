@@ -8,6 +8,7 @@ A provider makes API calls and nothing else (no idempotency decisions). Every pr
   cloud, region
   describe(ids)                         -> {id: record} for the ids the cloud knows (<= 100 ids)
   list_instances(states, tags)          -> [record]                      (all pages)
+  iter_instances(states, tags, page_size) -> (record, raw API dict) pairs  (all pages; the inventory needs raw)
   stop(ids, force, hibernate, stopped_mode, dry_run)   -> {id: CloudError}   (per-id failures)
   terminate(ids, force, dry_run)        -> {id: CloudError}
   set_deletion_protection(ids, enabled, dry_run)       -> {id: CloudError}
