@@ -12,11 +12,12 @@ export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 # Two workers: this machine (and CI) has 2 cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv collection demo test unit sandbox-test integration sanity lint molecule clean
+.PHONY: help venv collection demo test unit sandbox-test integration sanity lint molecule bench clean
 
 help:
 	@echo "make demo   - start the sandbox, seed a fleet on both clouds, run playbooks/demo.yml, stop the sandbox"
 	@echo "make test   - everything CI runs (unit, sandbox, integration, ansible-test sanity, ansible-lint, molecule)"
+	@echo "make bench  - benchmark stop-then-release against amazon.aws on the sandbox (N=1000 REPEAT=3 SWEEP=1); not part of test"
 	@echo "make clean  - remove the venv and caches"
 
 # The venv is rebuilt only when a requirements file changes; a second `make test` reuses it.
@@ -74,6 +75,17 @@ demo: collection
 	sandbox/demo.sh
 
 test: unit sandbox-test integration sanity lint molecule
+
+# A benchmark, not a test (see bench/README.md): the sandbox at --transition-seconds 1, N instances
+# (half EC2, half ECS), each case REPEAT times, medians -> bench/results/{results.json,results.md,chart.png}.
+# amazon.aws comes from a separate, pinned bench-only venv (.cache/bench-venv, bench/requirements.txt).
+# SWEEP=1 runs N = 10, 100, 1000, 3000. The default takes about 25 minutes on 2 cores.
+N ?= 1000
+REPEAT ?= 3
+SWEEP ?=
+PER_HOST_CAP ?= 20
+bench: collection
+	$(PY) bench/run.py --n $(N) --repeat $(REPEAT) --per-host-cap $(PER_HOST_CAP) $(if $(filter 1,$(SWEEP)),--sweep)
 
 clean:
 	rm -rf $(VENV) .cache
