@@ -137,6 +137,7 @@ groups:
 compose:
   fleet_label: cloud ~ '/' ~ region
 
+---
 # sandbox.instances.yml - against the local sandbox, with an inventory cache
 plugin: cloudfleet.lifecycle.instances
 sources:
