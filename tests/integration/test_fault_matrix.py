@@ -27,13 +27,6 @@ from faultcases import (Meddler, all_ids, changed_tasks, check_invariants, check
 from sandbox.cli import read_env_file
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WHOLE_CALL_BUG = (
-    "plugins/module_utils/runner.py answers a whole-call CloudError with fail_json(msg, error, failures=[]); "
-    "roles/stop_then_release's Stop/Force/Snapshot/Release/Schedule tasks fail only when `failures is not "
-    "defined`, so an empty list passes as ok, and Summarize only reads results with changed_ids: the error is "
-    "dropped and the run ends rc 0 with failed=0")
-
-
 @pytest.fixture
 def clouds(sandbox):
     return CloudUnderTest("aws", sandbox), CloudUnderTest("alicloud", sandbox)
@@ -106,9 +99,6 @@ def test_bursts_of_5xx(sandbox, clouds, run_play):
 REFUSED = {"aws": "UnauthorizedOperation", "alicloud": "Forbidden.RAM"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a release call refused as a whole (non-retryable: UnauthorizedOperation / Forbidden.RAM): " + WHOLE_CALL_BUG
-    + "; the instances are silently left stopped, released=0, failed=0"))
 def test_release_call_refused_fails_the_run_and_names_the_error(sandbox, clouds, run_play):
     fleets = launch_mixed(clouds, running=1, stopped=0, protected=0)
     for cloud in clouds:
@@ -271,8 +261,6 @@ def test_a_rotated_secret_fails_clearly_without_printing_it_then_the_right_one_c
         check_invariants(cloud, fleets[cloud.name], [second.output], secrets)
 
 
-@pytest.mark.xfail(strict=True, reason="credentials refused from the stop on (rotated halfway): " + WHOLE_CALL_BUG
-                   + "; the ECS instances are listed as `unstoppable` instead of the auth error")
 def test_a_secret_rotated_halfway_fails_the_run_clearly(sandbox, clouds, run_play):
     """The secret is rotated halfway: the sandbox keeps its secret, so ECS refuses the signature from
     the stop on (an injected SignatureDoesNotMatch). EC2 is stopped; the run must fail naming the auth error."""
