@@ -84,38 +84,26 @@ class Ec2Resources(object):
 
     def details(self, ids):
         """{id: launch configuration and disks} for the ids EC2 knows (<= 100 ids)."""
-        remaining = list(ids)
         found = {}
-        while remaining:
-            try:
-                response = self._call("describe_instances", InstanceIds=remaining)
-            except CloudError as exc:
-                missing = ids_named_in(exc.message, remaining) if exc.code == "InvalidInstanceID.NotFound" else []
-                if not missing:
-                    raise
-                remaining = [i for i in remaining if i not in missing]
-                continue
-            for reservation in response.get("Reservations", []):
-                for instance in reservation.get("Instances", []):
-                    root = instance.get("RootDeviceName")
-                    disks = []
-                    for mapping in instance.get("BlockDeviceMappings") or []:
-                        if "Ebs" in mapping:
-                            disks.append({"volume_id": mapping["Ebs"]["VolumeId"], "device": mapping["DeviceName"],
-                                          "root": mapping["DeviceName"] == root})
-                    found[instance["InstanceId"]] = {
-                        "record": self._record(instance),
-                        "instance_type": instance.get("InstanceType"),
-                        "image_id": instance.get("ImageId"),
-                        "subnet_id": instance.get("SubnetId"),
-                        "security_group_ids": [g["GroupId"] for g in instance.get("SecurityGroups") or []],
-                        "key_name": instance.get("KeyName"),
-                        "zone": (instance.get("Placement") or {}).get("AvailabilityZone"),
-                        "root_device": root,
-                        "tags": _tags(instance),
-                        "disks": disks,
-                    }
-            break
+        for instance in self._describe_known(ids):
+            root = instance.get("RootDeviceName")
+            disks = []
+            for mapping in instance.get("BlockDeviceMappings") or []:
+                if "Ebs" in mapping:
+                    disks.append({"volume_id": mapping["Ebs"]["VolumeId"], "device": mapping["DeviceName"],
+                                  "root": mapping["DeviceName"] == root})
+            found[instance["InstanceId"]] = {
+                "record": self._record(instance),
+                "instance_type": instance.get("InstanceType"),
+                "image_id": instance.get("ImageId"),
+                "subnet_id": instance.get("SubnetId"),
+                "security_group_ids": [g["GroupId"] for g in instance.get("SecurityGroups") or []],
+                "key_name": instance.get("KeyName"),
+                "zone": (instance.get("Placement") or {}).get("AvailabilityZone"),
+                "root_device": root,
+                "tags": _tags(instance),
+                "disks": disks,
+            }
         return found
 
     def disks(self, ids):
@@ -353,8 +341,12 @@ class Provider(Ec2Resources):
 
     def describe(self, ids):
         """Ids EC2 does not know are dropped (EC2 names them in InvalidInstanceID.NotFound)."""
+        return dict((instance["InstanceId"], self._record(instance)) for instance in self._describe_known(ids))
+
+    def _describe_known(self, ids):
+        """The raw instances EC2 knows among `ids` (<= 100): EC2 fails the whole call naming the
+        unknown ids, so those are dropped and the call is made again with the rest."""
         remaining = list(ids)
-        found = {}
         while remaining:
             try:
                 response = self._call("describe_instances", InstanceIds=remaining)
@@ -365,10 +357,8 @@ class Provider(Ec2Resources):
                 remaining = [i for i in remaining if i not in missing]
                 continue
             for reservation in response.get("Reservations", []):
-                for instance in reservation.get("Instances", []):
-                    found[instance["InstanceId"]] = self._record(instance)
-            break
-        return found
+                yield from reservation.get("Instances", [])
+            return
 
     def iter_instances(self, states=None, tags=None, page_size=1000):
         """Every instance matching the filters, page by page, as (record, raw API dict) pairs."""
