@@ -3,6 +3,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from sandbox.clock import SandboxClock
+from sandbox.commands import CommandRunner
 from sandbox.control import CallLog, FaultInjector, Overrides
 
 
@@ -29,6 +30,13 @@ class SandboxContext:
     clock: SandboxClock = field(default_factory=SandboxClock)
     transition_seconds: float = 1.0
     seed: int = None
+    # Runs the scripts of the run-command APIs (see sandbox.commands); shared by both clouds so
+    # that at most max_parallel scripts run at once on this machine.
+    commands: CommandRunner = None
+
+    def __post_init__(self):
+        if self.commands is None:
+            self.commands = CommandRunner(root_dir=None, clock=self.clock)
 
 
 class Emulator:
@@ -52,6 +60,7 @@ class Emulator:
         raise NotImplementedError
 
     def reset(self):
+        self.ctx.commands.reset(group=self.name)  # this cloud's scripts only
         self.calls.clear()
         self.faults.clear()
         self.overrides.clear()

@@ -98,6 +98,7 @@ class Sandbox:
             thread.join(timeout=5)
         self._servers.clear()
         self._threads.clear()
+        self.ctx.commands.close()  # kill running scripts, remove their scratch dirs
 
     def __enter__(self):
         return self.start()
