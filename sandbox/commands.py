@@ -13,6 +13,8 @@ emulators use it (ECS Cloud Assistant RunCommand, EC2 SSM SendCommand)::
   so pass `group=self.name` from an emulator and `POST /_sandbox/reset` on one port leaves the
   other cloud's scripts alone.
 - `close()`: reset everything and remove the scratch root (server shutdown).
+- `cancel(execution)`: stop one execution (StopInvocation / CancelCommand): a pending one never
+  runs, a running one has its process group killed; status "cancelled", `on_done` is called.
 
 How a script runs (`shell="sh"`): its content is written to `script.sh` in a fresh scratch dir
 `<root>/<instance_id>/<n>/` and run as `/bin/bash script.sh` in its own process group, stdin
@@ -29,8 +31,9 @@ group is killed (a sandbox must not leak processes).
 
 Statuses: pending (queued: at most `max_parallel` scripts run at once) -> running -> finished
 (`exit_code` is the script's; negative -N when a signal killed it) | timeout (the whole process
-group was killed with SIGKILL after `timeout` seconds; `exit_code` None) | error (could not be
-started, or cancelled by reset/close; `exit_code` None, `output` says why).
+group was killed with SIGKILL after `timeout` seconds; `exit_code` None) | cancelled (by
+`cancel()`; `started_at` None if it never ran; `exit_code` None) | error (could not be started,
+or dropped by reset/close; `exit_code` None, `output` says why).
 
 `output` keeps the LAST `max_output` bytes (decoded as UTF-8, errors replaced); `dropped` is the
 number of bytes cut. When an execution ends its fields are set first, then `on_done(execution)`
@@ -48,6 +51,7 @@ import threading
 import traceback
 
 PENDING, RUNNING, FINISHED, TIMEOUT, ERROR = "pending", "running", "finished", "timeout", "error"
+CANCELLED = "cancelled"
 SHELLS = ("sh", "powershell", "bat")
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -72,7 +76,8 @@ class Execution:
         self._working_dir, self._env, self._max_output = working_dir, env or {}, max_output
         self._on_done = on_done
         self._proc = None
-        self._cancelled = False
+        self._cancelled = False  # dropped by reset/close: no result, no on_done
+        self._stopped = False  # cancel(): finishes as "cancelled"
 
     @property
     def finished(self):
@@ -156,6 +161,24 @@ class CommandRunner:
         with self._lock:
             return [e for e in self._executions if group is None or e.group == group]
 
+    def cancel(self, execution):
+        """Stop one execution; True when it was still pending or running."""
+        with self._lock:
+            if execution.done.is_set() or execution._cancelled or execution.status in (FINISHED, TIMEOUT, ERROR):
+                return False
+            execution._stopped = True
+            if execution.status == PENDING:
+                try:
+                    self._pending.remove(execution)
+                except ValueError:  # a worker just took it; it sees _stopped before starting
+                    pass
+            proc = execution._proc
+        if proc is not None:
+            _kill_group(proc)  # the worker's wait() returns and finishes it as cancelled
+        elif execution.status == PENDING:
+            self._finish(execution, CANCELLED, None, "", 0)
+        return True
+
     def reset(self, group=None):
         """Kill what runs, forget executions and delete their scratch dirs (all, or one group's)."""
         with self._lock:
@@ -207,8 +230,15 @@ class CommandRunner:
                     self._workers -= 1
                     return
                 execution = self._pending.popleft()
-                execution.status, execution.started_at = RUNNING, self._now()
+                if execution._stopped:
+                    stopped_before_start = True
+                else:
+                    stopped_before_start = False
+                    execution.status, execution.started_at = RUNNING, self._now()
                 root = self._root_locked()
+            if stopped_before_start:
+                self._finish(execution, CANCELLED, None, "", 0)
+                continue
             try:
                 self._run(execution, root)
             except Exception as exc:  # never lose a worker: the execution reports the error
@@ -240,10 +270,12 @@ class CommandRunner:
                 return
         with self._lock:
             execution._proc = proc
-            cancelled = execution._cancelled
-        if cancelled:  # reset came between Popen and here
+            cancelled = execution._cancelled or execution._stopped
+        if cancelled:  # reset or cancel() came between Popen and here
             _kill_group(proc)
             proc.wait()
+            if execution._stopped:
+                self._finish(execution, CANCELLED, None, _tail(output_path, execution._max_output)[0], 0)
             return
         try:
             code = proc.wait(timeout=execution._timeout)
@@ -255,6 +287,8 @@ class CommandRunner:
         _kill_group(proc)  # whatever the script left running in the background
         if execution._cancelled:
             return
+        if execution._stopped:
+            status, code = CANCELLED, None
         text, dropped = _tail(output_path, execution._max_output)
         self._finish(execution, status, code, text, dropped)
 
