@@ -15,7 +15,7 @@ __metaclass__ = type
 import random
 import time
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import MAX_BATCH, chunks
 
 
 class WaitSpec(object):
@@ -64,24 +64,48 @@ def wait_for(describe, ids, spec, timeout, known=None, clock=time.monotonic, sle
 
     describe(ids) takes at most 100 ids and returns {id: record} for all of them (absent ids as
     terminated). `known` records, if given, are judged before the first poll.
+
+    Ids sent in the same calls move together, so a round describes only a probe: the first 100 ids
+    still on their way. When the whole probe has settled, the next 100 are described at once, with
+    no sleep; the wait sleeps only while the probe still has ids moving. 500 ids that all stop
+    within one sleep cost 1 describe per sleep plus 5, not 5 per sleep. At the deadline the ids not
+    yet seen are described once, so every state reported is one the cloud gave.
     """
     deadline = clock() + max(0, timeout)
     records = dict(known or {})
     waiting = list(ids)
     polls = 0
     delay = first_delay
-    first = True
+    judge_known = known is not None and all(i in records for i in waiting)
+    seen = set()  # ids described since the last sleep
+
+    def settled(i):
+        return records[i]["state"] in spec.target or records[i]["state"] in spec.failure
+
     while True:
-        if not (first and known is not None and all(i in records for i in waiting)):
-            for chunk in chunks(waiting):
+        if judge_known:
+            judge_known = False
+            seen.update(waiting)
+        else:
+            probe = waiting[:MAX_BATCH]
+            records.update(describe(probe))
+            polls += 1
+            seen.update(probe)
+        moving = [i for i in waiting if i in seen and not settled(i)]
+        waiting = [i for i in waiting if i not in records or not settled(i)]
+        if not waiting:
+            break
+        if not moving:
+            continue  # the probe settled: look at the next ids at once
+        remaining = deadline - clock()
+        if remaining <= 0:
+            for chunk in chunks([i for i in waiting if i not in seen]):
                 records.update(describe(chunk))
                 polls += 1
-        first = False
-        waiting = [i for i in waiting if records[i]["state"] not in spec.target and records[i]["state"] not in spec.failure]
-        remaining = deadline - clock()
-        if not waiting or remaining <= 0:
+            waiting = [i for i in waiting if not settled(i)]
             break
         sleep(min(jittered(delay, rand), remaining))
+        seen = set()
         delay = min(delay * 1.5, max_delay)
     failed = dict((i, records[i]["state"]) for i in ids if records[i]["state"] in spec.failure)
     timed_out = dict((i, records[i]["state"]) for i in waiting)

@@ -68,3 +68,41 @@ def test_zero_timeout_polls_once():
     provider = FakeProvider(instances={aws_id(6): FakeInstance("stopping", stuck=True)})
     result, clock = run_wait(provider, [aws_id(6)], STOPPED, 0)
     assert result.polls == 1 and result.timed_out and clock.sleeps == []
+
+
+class TimedFleet:
+    """Instances that all reach `state` at t = `at` on the fake clock (as ids sent in one call do)."""
+
+    def __init__(self, ids, clock, at, before="stopping", state="stopped", late=()):
+        self.ids, self.clock, self.at, self.before, self.state, self.late = ids, clock, at, before, state, set(late)
+        self.calls = []
+
+    def describe(self, ids):
+        assert len(ids) <= 100
+        self.calls.append(list(ids))
+        arrived = self.clock.now >= self.at
+        return dict((i, {"id": i, "state": self.state if arrived and i not in self.late else self.before}) for i in ids)
+
+
+def test_a_fleet_moving_together_costs_one_probe_per_sleep_plus_one_describe_per_100():
+    clock = FakeClock()
+    ids = [aws_id(n) for n in range(500)]
+    fleet = TimedFleet(ids, clock, at=1.0)
+    result = wait_for(fleet.describe, ids, STOPPED, 60, clock=clock.clock, sleep=clock.sleep, rand=lambda: 0.5)
+    assert result.ok and result.arrived == ids
+    # probes of the first 100 at t=0, 0.5 (both stopping), 1.25 (stopped), then the other 400 at once
+    assert [len(c) for c in fleet.calls] == [100, 100, 100, 100, 100, 100, 100]
+    assert fleet.calls[0] == fleet.calls[1] == fleet.calls[2] == ids[:100]
+    assert len(clock.sleeps) == 2 and result.polls == 7
+
+
+def test_a_probe_timeout_still_describes_every_id_once_before_reporting():
+    clock = FakeClock()
+    ids = [aws_id(n) for n in range(250)]
+    stuck = ids[3]
+    fleet = TimedFleet(ids, clock, at=1.0, late=[stuck])
+    result = wait_for(fleet.describe, ids, STOPPED, 10, clock=clock.clock, sleep=clock.sleep, rand=lambda: 0.5)
+    assert result.timed_out == {stuck: "stopping"}
+    assert sorted(result.arrived) == sorted(i for i in ids if i != stuck)
+    described = set(i for call in fleet.calls for i in call)
+    assert described == set(ids)
