@@ -8,6 +8,7 @@ import time
 EC2_IMAGE = "ami-12c6146b"  # one of moto's default AMIs
 EC2_TYPE = "t3.micro"
 ECS_IMAGE = "aliyun_3_x64_20G_alibase_20240819.vhd"
+ECS_WINDOWS_IMAGE = "win2022_21H2_x64_dtc_en-us_40G_alibase_20240815.vhd"  # OSType windows
 ECS_TYPE = "ecs.g7.large"
 ECS_VSWITCH = "vsw-sandbox0001"
 ECS_SECURITY_GROUP = "sg-sandbox0001"
@@ -69,8 +70,8 @@ def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_p
     return ids
 
 
-def launch_ecs(env, count, protected=False, tags=None):
-    """Launch `count` ECS instances; ids in launch order."""
+def launch_ecs(env, count, protected=False, tags=None, windows=False):
+    """Launch `count` ECS instances (Linux, or Windows with `windows=True`); ids in launch order."""
     from alibabacloud_ecs20140526 import models
 
     client = ecs_client(env)
@@ -80,7 +81,7 @@ def launch_ecs(env, count, protected=False, tags=None):
         amount = min(remaining, 100)
         request = models.RunInstancesRequest(
             region_id=env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
-            image_id=ECS_IMAGE, instance_type=ECS_TYPE, v_switch_id=ECS_VSWITCH,
+            image_id=ECS_WINDOWS_IMAGE if windows else ECS_IMAGE, instance_type=ECS_TYPE, v_switch_id=ECS_VSWITCH,
             security_group_id=ECS_SECURITY_GROUP, amount=amount, deletion_protection=protected,
             tag=[models.RunInstancesRequestTag(key=k, value=v) for k, v in (tags or {}).items()] or None,
         )

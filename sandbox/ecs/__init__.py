@@ -12,6 +12,9 @@ scheme separately; the SDK sends `Host: 127.0.0.1:PORT` and builds `http://127.0
     Client(Config(access_key_id=..., access_key_secret=..., region_id="cn-hangzhou",
                   endpoint="127.0.0.1:PORT", protocol="http"))
 
+Cloud Assistant (RunCommand, DescribeInvocationResults, DescribeInvocations, StopInvocation)
+really runs shell scripts in a scratch dir per instance: see `invocations` and sandbox/commands.py.
+
 Every ECS action is `POST /` with the API parameters in the query string. With the default
 Config the request is signed ACS3-HMAC-SHA256 (action/version in x-acs-* headers); with
 `Config(signature_algorithm="v2")` it is the older HMAC-SHA1 query signature. Both are
@@ -20,6 +23,7 @@ accepted. Errors raise `alibabacloud_tea_openapi.exceptions.ClientException` (4x
 `.message` ("code: 403, <Message> request id: <id>"), `.request_id` and `.data` (the JSON body).
 """
 from sandbox.control import ControlError
+from sandbox.ecs.invocations import Invocations
 from sandbox.ecs.models import EcsError, EcsModel
 from sandbox.ecs.responses import EcsApi
 from sandbox.ecs.signature import Verifier
@@ -34,6 +38,8 @@ class EcsEmulator(Emulator):
     def __init__(self, ctx):
         super().__init__(ctx, make_credentials("LTAI", ctx.seed))
         self.model = EcsModel(ctx, self.overrides)
+        # Cloud Assistant (RunCommand): scripts really run through ctx.commands, group "ecs".
+        self.invocations = Invocations(self.model, ctx.commands)
         self.verifier = Verifier(self.credentials)
         self._api = EcsApi(self)
 
@@ -41,7 +47,9 @@ class EcsEmulator(Emulator):
         return self._api(environ, start_response)
 
     def reset_state(self):
+        # Emulator.reset() has already killed this cloud's scripts (ctx.commands group "ecs").
         self.model.reset()
+        self.invocations.reset()
 
     def on_clock_advanced(self):
         self.model.settle_all()

@@ -22,6 +22,13 @@ Choices where ECS docs are silent or vague (documented here so the module-writer
 - A stuck rule (control API) holds an instance in that status: the timed transition out of
   it does not happen and a normal call does not move it; a forced call moves it only when
   the rule says force works.
+- StartTime (yyyy-MM-ddTHH:mmZ, as DescribeInstances documents it) is the clock time the
+  instance last reached Running: after launch, after every start and when a reboot completes;
+  empty until it first runs. A client that needs to see a reboot inside one minute compares
+  it with the sandbox clock rather than with itself.
+- A Cloud Assistant exit code 193/194 stops/reboots the instance from inside the guest
+  (`stop_from_guest` / `reboot_from_guest`): the normal Stopping/Starting transitions, no
+  API call recorded.
 """
 import calendar
 import fnmatch
@@ -120,6 +127,7 @@ class Instance:
     auto_release_at: float = None
     stopped_mode: str = "Not-applicable"
     disk_ids: list = field(default_factory=list)
+    started: float = None  # clock time it last reached Running (StartTime)
 
 
 @dataclass
@@ -223,9 +231,11 @@ class EcsModel:
     def _settle(self, inst, now=None):
         """Complete a transition whose time has come; return the current status."""
         if inst.until is not None and (now or self._now()) >= inst.until and not self._held(inst, inst.status):
+            reached_at = inst.until
             inst.status, inst.until, inst.forced = inst.target, None, False
             if inst.status == RUNNING:
                 inst.stopped_mode = "Not-applicable"
+                inst.started = reached_at
         return inst.status
 
     def _begin(self, inst, through, target, forced=False):
@@ -325,6 +335,7 @@ class EcsModel:
             "DeletionProtection": inst.deletion_protection,
             "AutoReleaseTime": iso_minute(inst.auto_release_at) if inst.auto_release_at else "",
             "StoppedMode": inst.stopped_mode, "CreationTime": iso_minute(inst.created),
+            "StartTime": iso_minute(inst.started) if inst.started else "",
         }
 
     @staticmethod
@@ -479,6 +490,20 @@ class EcsModel:
     @_locked
     def reboot_instances(self, instance_ids, force=False, all_together=True, dry_run=False):
         return self._batch("reboot", instance_ids, all_together, dry_run, lambda inst: self._reboot_one(inst, force))
+
+    @_locked
+    def stop_from_guest(self, instance_id):
+        """The guest shut itself down (Cloud Assistant exit 193/3009): a normal stop, if Running."""
+        inst = self.instances.get(instance_id)
+        if inst is not None and self._settle(inst) == RUNNING:
+            self._stop_one(inst, False, None)
+
+    @_locked
+    def reboot_from_guest(self, instance_id):
+        """The guest rebooted itself (Cloud Assistant exit 194/3010): the reboot transition, if Running."""
+        inst = self.instances.get(instance_id)
+        if inst is not None and self._settle(inst) == RUNNING:
+            self._reboot_one(inst, False)
 
     # ---- release -------------------------------------------------------------------------
 

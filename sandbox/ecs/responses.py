@@ -8,6 +8,7 @@ import traceback
 import uuid
 from urllib.parse import parse_qsl
 
+from sandbox.ecs.command_handlers import COMMAND_HANDLERS
 from sandbox.ecs.models import EcsError
 from sandbox.ecs.paging import Page
 from sandbox.ecs.params import Params, bad
@@ -78,11 +79,13 @@ class EcsApi:
             version = environ.get("HTTP_X_ACS_VERSION") or query.get("Version") or form.get("Version")
             if version != VERSION:
                 raise EcsError("InvalidVersion", 400, f"Specified parameter Version ({version}) is not valid.")
-            handler = HANDLERS.get(action)
+            handler, target = HANDLERS.get(action), self.emulator.model
+            if action in COMMAND_HANDLERS:  # Cloud Assistant keeps its own state next to the model
+                handler, target = COMMAND_HANDLERS[action], self.emulator.invocations
             if handler is None:
                 raise EcsError("InvalidAction.NotFound", 404,
                                f"Specified api ({action}) is not found, please check your url and method.")
-            result = handler(self.emulator.model, Params(params))
+            result = handler(target, Params(params))
         except EcsError as err:
             return self._error(start_response, request_id, action, params, err)
         except Exception:  # a handler crash: ECS's 500, and the server keeps serving
