@@ -15,13 +15,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
 import json
 import re
 import traceback
+import uuid
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.per_id import run_per_id
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import ecs_state, make_record, normalize_time
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import (
+    ecs_state, make_record, normalize_os_type, normalize_time,
+)
 
 SDK_NAME = "alibabacloud_tea_openapi"
 IMPORT_ERROR = None
@@ -258,7 +263,104 @@ class EcsResources(object):
         return self._mutate("StartInstances", ids, {"RegionId": self.region, "BatchOptimization": "SuccessFirst"}, dry_run)
 
 
-class Provider(EcsResources):
+# --- commands (instance_command): Cloud Assistant RunCommand / DescribeInvocationResults ---
+ECS_COMMAND_MAX_IDS = 100  # RunCommand InstanceId.N: 1 to 100
+ECS_RESULTS_PAGE_SIZE = 50  # DescribeInvocationResults MaxResults: at most 50
+# InvocationStatus (per instance) in the collection's words; Pending, Scheduled, Running, Stopping are on their way.
+ECS_STATUSES = {"Success": "success", "Failed": "failed", "Timeout": "timeout", "Cancelled": "cancelled",
+                "Terminated": "cancelled", "Stopped": "cancelled", "Invalid": "error", "Aborted": "error", "Error": "error"}
+ECS_RUNNING = frozenset(["Pending", "Scheduled", "Running", "Stopping"])
+
+
+def plain_text_safe(content):
+    """True when the content can go as ContentEncoding=PlainText: printable ASCII, newlines and tabs only."""
+    return all(c in "\n\r\t" or " " <= c <= "~" for c in content)
+
+
+def encode_content(content):
+    """(CommandContent, ContentEncoding): plain text when safe, else Base64 of its UTF-8 bytes."""
+    if plain_text_safe(content):
+        return content, "PlainText"
+    return base64.b64encode(content.encode("utf-8")).decode("ascii"), "Base64"
+
+
+def decode_output(text):
+    """DescribeInvocationResults Output (Base64 by default) as text: UTF-8, undecodable bytes replaced."""
+    if not text:
+        return ""
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return text
+    return data.decode("utf-8", errors="replace")
+
+
+def _int_or_none(value):
+    try:
+        return None if value is None or value == "" else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def normalize_ecs_result(item):
+    """One InvocationResult as {status, raw_status, exit_code, output, error_code, error_message}; status None while on its way."""
+    raw = item.get("InvocationStatus")
+    if raw in ECS_RUNNING or raw is None:
+        status = None
+    else:
+        status = ECS_STATUSES.get(raw, "error")
+    return {
+        "status": status,
+        "raw_status": raw,
+        "exit_code": None if status is None else _int_or_none(item.get("ExitCode")),
+        "output": decode_output(item.get("Output")),
+        "error_code": (item.get("ErrorCode") or None) if status not in (None, "success") else None,
+        "error_message": (item.get("ErrorInfo") or None) if status not in (None, "success") else None,
+    }
+
+
+class EcsCommands(object):
+    """RunCommand / DescribeInvocationResults / RebootInstances, mixed into Provider below."""
+
+    command_batch_size = ECS_COMMAND_MAX_IDS
+
+    def run_command(self, ids, command):
+        """Run one command on <= 100 instances; returns the InvokeId. A refusal is a whole-call CloudError.
+
+        A ClientToken makes the SDK's retries of this call idempotent (the command runs once).
+        """
+        content, encoding = encode_content(command["content"])
+        body = self._call("RunCommand", {
+            "RegionId": self.region, "Type": command["type"], "CommandContent": content, "ContentEncoding": encoding,
+            "Timeout": int(command["timeout"]), "WorkingDir": command.get("working_dir") or None,
+            "Username": command.get("username") or None, "InstanceId": list(ids), "ClientToken": str(uuid.uuid4()),
+        })
+        return body["InvokeId"]
+
+    def command_results(self, invocation_id, ids):
+        """{id: normalized result} for the instances of one invocation, <= 50 a page (NextToken)."""
+        wanted = set(ids)
+        found = {}
+        token = None
+        while True:
+            body = self._call("DescribeInvocationResults", {
+                "RegionId": self.region, "InvokeId": invocation_id, "ContentEncoding": "Base64",
+                "MaxResults": ECS_RESULTS_PAGE_SIZE, "NextToken": token,
+            })
+            invocation = body.get("Invocation") or {}
+            for item in (invocation.get("InvocationResults") or {}).get("InvocationResult") or []:
+                if item.get("InstanceId") in wanted:
+                    found[item["InstanceId"]] = normalize_ecs_result(item)
+            token = invocation.get("NextToken") or body.get("NextToken")
+            if not token:
+                return found
+
+    def reboot(self, ids, dry_run=False):
+        return self._mutate("RebootInstances", ids, {"RegionId": self.region, "ForceReboot": False,
+                                                     "BatchOptimization": "SuccessFirst"}, dry_run)
+
+
+class Provider(EcsCommands, EcsResources):
     cloud = "alicloud"
 
     def __init__(self, conn):
@@ -310,6 +412,8 @@ class Provider(EcsResources):
             deletion_protection=instance.get("DeletionProtection"),
             instance_type=instance.get("InstanceType"),
             tags=_tags(instance),
+            os_type=normalize_os_type(instance.get("OSType")),
+            start_time=normalize_time(instance.get("StartTime")),
         )
 
     def _describe_pages(self, query, page_size=100):

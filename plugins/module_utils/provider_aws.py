@@ -295,7 +295,105 @@ class Ec2Resources(object):
         self._call("delete_volume", VolumeId=volume_id)
 
 
-class Provider(Ec2Resources):
+# --- commands (instance_command): SSM Run Command, a second boto3 client from the same session ---
+SSM_DOCUMENTS = {"RunShellScript": "AWS-RunShellScript", "RunPowerShellScript": "AWS-RunPowerShellScript"}
+SSM_MAX_IDS = 50  # SendCommand takes at most 50 InstanceIds
+SSM_PAGE_SIZE = 50  # ListCommandInvocations MaxResults: at most 50
+# CommandInvocation.Status in the collection's words; Pending, InProgress, Delayed, Cancelling are still on their way.
+SSM_STATUSES = {"Success": "success", "Failed": "failed", "TimedOut": "timeout", "Cancelled": "cancelled"}
+SSM_RUNNING = frozenset(["Pending", "InProgress", "Delayed", "Cancelling"])
+# StatusDetails that mean the command never ran on the node (not a failure of the script).
+SSM_NOT_DELIVERED = frozenset(["Undeliverable", "InvalidPlatform", "AccessDenied"])
+
+
+def normalize_ssm_invocation(invocation):
+    """One ListCommandInvocations entry (Details=true) as {status, raw_status, exit_code, output, error_code, error_message}.
+
+    status is None while the invocation is still on its way. The output is the plugin's Output,
+    which SSM cuts at 2500 characters (stdout, then stderr after a '----------ERROR-------' line).
+    """
+    raw = invocation.get("Status")
+    details = (invocation.get("StatusDetails") or "").replace(" ", "") or None
+    plugins = invocation.get("CommandPlugins") or []
+    if details in SSM_NOT_DELIVERED:
+        status = "error"
+    elif raw in SSM_STATUSES:
+        status = SSM_STATUSES[raw]
+    elif raw in SSM_RUNNING or raw is None:
+        status = None
+    else:
+        status = "error"
+    code = plugins[0].get("ResponseCode") if plugins else None
+    exit_code = None if status is None or code is None or int(code) == -1 else int(code)
+    return {
+        "status": status,
+        "raw_status": raw,
+        "exit_code": exit_code,
+        "output": "".join(p.get("Output") or "" for p in plugins),
+        # StatusDetails when it says more than Status (ExecutionTimedOut, DeliveryTimedOut, Undeliverable, ...).
+        "error_code": details if status not in (None, "success") and details and details != raw else None,
+        "error_message": None,
+    }
+
+
+class Ec2Commands(object):
+    """SendCommand / ListCommandInvocations / RebootInstances, mixed into Provider below."""
+
+    command_batch_size = SSM_MAX_IDS
+    _ssm = None
+
+    @property
+    def ssm(self):
+        """The SSM client, made on first use: the other modules never pay for it."""
+        if self._ssm is None:
+            try:
+                self._ssm = self._session.client("ssm", **self._client_args)
+            except BotoCoreError as exc:
+                raise translate(exc)
+        return self._ssm
+
+    def _ssm_call(self, operation, **kwargs):
+        try:
+            return getattr(self.ssm, operation)(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc)
+
+    def run_command(self, ids, command):
+        """Send one command to <= 50 instances; returns the CommandId. A refusal is a whole-call CloudError.
+
+        MaxConcurrency/MaxErrors are 100%: the collection runs its own waves, SSM must not cancel
+        invocations of this call on its own. The delivery timeout follows the module's wait.
+        """
+        parameters = {"commands": [command["content"]], "executionTimeout": [str(command["timeout"])]}
+        if command.get("working_dir"):
+            parameters["workingDirectory"] = [command["working_dir"]]
+        response = self._ssm_call(
+            "send_command", InstanceIds=list(ids), DocumentName=SSM_DOCUMENTS[command["type"]], Parameters=parameters,
+            Comment="cloudfleet.lifecycle.instance_command", MaxConcurrency="100%", MaxErrors="100%",
+            TimeoutSeconds=max(30, min(int(command.get("delivery_timeout") or 3600), 2592000)))
+        return response["Command"]["CommandId"]
+
+    def command_results(self, invocation_id, ids):
+        """{id: normalized result} for the instances of one command, <= 50 a page; ids SSM does not list yet are left out."""
+        wanted = set(ids)
+        found = {}
+        try:
+            pages = self.ssm.get_paginator("list_command_invocations").paginate(
+                CommandId=invocation_id, Details=True, PaginationConfig={"PageSize": SSM_PAGE_SIZE})
+            for page in pages:
+                for invocation in page.get("CommandInvocations") or []:
+                    if invocation.get("InstanceId") in wanted:
+                        found[invocation["InstanceId"]] = normalize_ssm_invocation(invocation)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc)
+        return found
+
+    def reboot(self, ids, dry_run=False):
+        """RebootInstances (<= 100 ids). EC2 stays 'running' through a reboot: the call's acceptance is all there is to see."""
+        return self._mutate("reboot_instances", ids, dry_run)
+
+
+class Provider(Ec2Commands, Ec2Resources):
     cloud = "aws"
 
     def __init__(self, conn):
@@ -311,7 +409,8 @@ class Provider(Ec2Resources):
                         user_agent_extra="cloudfleet.lifecycle")
         try:
             session = boto3.session.Session(**session_args)
-            self.client = session.client("ec2", endpoint_url=conn.get("endpoint_url") or None, config=config)
+            self._session, self._client_args = session, dict(endpoint_url=conn.get("endpoint_url") or None, config=config)
+            self.client = session.client("ec2", **self._client_args)
         except NoRegionError:
             raise InputError("region is required for cloud=aws (option region, AWS_REGION, AWS_DEFAULT_REGION or the profile)")
         except BotoCoreError as exc:
@@ -337,6 +436,9 @@ class Provider(Ec2Resources):
             deletion_protection=None,
             instance_type=instance.get("InstanceType"),
             tags=tags,
+            # EC2 Platform is "windows" for Windows and absent for everything else.
+            os_type="windows" if str(instance.get("Platform") or "").lower() == "windows" else "linux",
+            start_time=_time(instance.get("LaunchTime")),
         )
 
     def describe(self, ids):

@@ -16,6 +16,16 @@ A provider makes API calls and nothing else (no idempotency decisions). Every pr
   health(ids)                           -> {id: {instance_status, system_status, events}}
   dry_run_supported(operation)          -> bool  (ECS modify calls have no DryRun)
   is_protection_error(error)            -> bool  (a per-id error meaning "protected from release")
+  reboot(ids, dry_run)                  -> {id: CloudError}   (EC2 / ECS RebootInstances)
+
+Commands (instance_command; EC2 through a second, lazily made SSM client):
+
+  command_batch_size                    the most ids one run_command takes (ECS RunCommand 100, SSM SendCommand 50)
+  run_command(ids, command)             -> invocation id (ECS InvokeId, SSM CommandId); a refusal is a CloudError
+  command_results(invocation_id, ids)   -> {id: {status, raw_status, exit_code, output, error_code, error_message}}
+                                           (paged listing of one invocation; status None while still on its way)
+
+Records carry os_type ('linux' | 'windows') and start_time as well (see records.make_record).
 
 A whole-call error (auth, throttling after retries, network) is raised as CloudError.
 """

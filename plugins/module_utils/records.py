@@ -106,9 +106,23 @@ def normalize_time(text):
         return None
 
 
+OS_TYPES = ("linux", "windows")
+
+
+def normalize_os_type(value):
+    """'linux' / 'windows' from EC2 Platform ('windows' or absent) or ECS OSType; None when unknown."""
+    if value is None:
+        return None
+    value = str(value).strip().lower()
+    if value == "windows":
+        return "windows"
+    return "linux" if value in ("linux", "", "linux/unix") else None
+
+
 def make_record(instance_id, cloud, region, state, raw_state=None, state_code=None, auto_release_time=None,
-                deletion_protection=None, instance_type=None, tags=None):
-    """One instance as every module reports it (the keys are a contract)."""
+                deletion_protection=None, instance_type=None, tags=None, os_type=None, start_time=None):
+    """One instance as every module reports it (the keys are a contract; os_type and start_time were
+    added for instance_command: 'linux' | 'windows' | None, and when it last started, ISO 8601 UTC)."""
     return {
         "id": instance_id,
         "cloud": cloud,
@@ -120,6 +134,8 @@ def make_record(instance_id, cloud, region, state, raw_state=None, state_code=No
         "deletion_protection": deletion_protection,
         "instance_type": instance_type,
         "tags": dict(tags or {}),
+        "os_type": os_type,
+        "start_time": start_time,
     }
 
 

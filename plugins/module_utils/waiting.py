@@ -121,3 +121,39 @@ def timeout_message(spec, result, timeout):
         shown.append("... and %d more" % (len(parts) - 50))
     return "timed out after %ss waiting for %d instance(s) to be %s: %s. To go on: %s." % (
         timeout, len(parts), spec.name, ", ".join(shown), spec.advice)
+
+
+class PollResult(object):
+    def __init__(self, values, finished, unfinished, polls):
+        self.values = values  # id -> latest value fetched
+        self.finished = finished  # ids done, in the order asked
+        self.unfinished = unfinished  # ids not done at the deadline
+        self.polls = polls  # fetch rounds made
+
+
+def poll(fetch, ids, done, timeout, clock=time.monotonic, sleep=time.sleep, rand=random.random,
+         first_delay=0.5, max_delay=5.0):
+    """The loop of wait_for for anything that is not an instance state (command results, reboots).
+
+    fetch(ids) -> {id: value} for the ids still waited for (it batches as its API wants; an id it
+    has no answer for yet is simply left out); done(id, value) -> bool. Polls at once, then after
+    0.5 s, growing by half each round up to `max_delay` (jittered), until every id is done or
+    `timeout` seconds pass.
+    """
+    deadline = clock() + max(0, timeout)
+    values = {}
+    waiting = list(ids)
+    rounds = 0
+    delay = first_delay
+    while True:
+        if waiting:
+            values.update(fetch(list(waiting)))
+            rounds += 1
+        waiting = [i for i in waiting if not (i in values and done(i, values[i]))]
+        remaining = deadline - clock()
+        if not waiting or remaining <= 0:
+            break
+        sleep(min(jittered(delay, rand), remaining))
+        delay = min(delay * 1.5, max_delay)
+    unfinished = set(waiting)
+    return PollResult(values, [i for i in ids if i not in unfinished], [i for i in ids if i in unfinished], rounds)
