@@ -72,3 +72,19 @@ def instance_clone():
         snapshot_tag=dict(type="str"),
         tags=dict(type="dict"),
     )
+
+
+def instance_command():
+    return merged_spec(
+        COMMON_ARGS,
+        instance_ids=dict(BATCH_ARGS["instance_ids"]),
+        content=dict(type="str", required=True),
+        command_type=dict(type="str", default="RunShellScript", choices=["RunShellScript", "RunPowerShellScript", "RunBatScript"]),
+        timeout=dict(type="int", default=60),
+        working_dir=dict(type="str"),
+        username=dict(type="str"),
+        then=dict(type="str", default="none", choices=["none", "stop", "restart"]),
+        concurrency=dict(type="str", default="10"),
+        max_errors=dict(type="str", default="0"),
+        wait_timeout=dict(type="int", default=600),
+    )

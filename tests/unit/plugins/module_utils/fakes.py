@@ -21,13 +21,22 @@ class FakeClock:
 
 
 class FakeInstance:
-    def __init__(self, state, protected=None, auto_release_time=None, stuck=False, hibernation=True):
+    def __init__(self, state, protected=None, auto_release_time=None, stuck=False, hibernation=True, os_type="linux",
+                 exit_code=0, output="", raw_status=None, start_time="2026-01-01T00:00:00Z"):
         self.state = state
         self.protected = protected
         self.auto_release_time = auto_release_time
         self.stuck = stuck
         self.hibernation = hibernation
         self.age = 0
+        self.os_type = os_type
+        # instance_command: what a command run on it ends with (raw_status None = by exit code)
+        self.exit_code = exit_code
+        self.output = output
+        self.raw_status = raw_status
+        self.start_time = start_time
+        self.boots = 0
+        self.skips_then = False  # an explicit `exit 0` in Windows content: the wrapper's exit code never runs
 
 
 class FakeProvider:
@@ -46,7 +55,8 @@ class FakeProvider:
         inst = self.instances[i]
         return make_record(i, self.cloud, self.region, inst.state, raw_state=inst.state,
                            auto_release_time=inst.auto_release_time,
-                           deletion_protection=inst.protected if self.protection_in_describe else None)
+                           deletion_protection=inst.protected if self.protection_in_describe else None,
+                           os_type=inst.os_type, start_time=inst.start_time)
 
     def calls_of(self, name, dry_run=None):
         return [c for c in self.calls if c[0] == name and (dry_run is None or c[2] == dry_run)]
@@ -107,6 +117,66 @@ class FakeProvider:
     def health(self, ids):
         self.calls.append(("health", list(ids), False))
         return dict((i, {"instance_status": "ok", "system_status": "ok", "events": []}) for i in ids)
+
+    # --- commands (instance_command) ---
+    # A command's result is final on the `command_rounds`-th results call for its invocation. On alicloud an
+    # exit code 193/194 (3009/3010) stops/reboots the instance as the agent would; `send_error` refuses the n-th send.
+    command_batch_size = 100
+    command_rounds = 2
+    send_error = None  # (call number, CloudError)
+    results_error = None  # CloudError raised by command_results
+
+    def run_command(self, ids, command):
+        assert len(ids) <= self.command_batch_size
+        self.calls.append(("run_command", list(ids), dict(command)))
+        number = len(self.calls_of("run_command"))
+        if self.send_error and self.send_error[0] == number:
+            raise self.send_error[1]
+        invocation = "inv-%d" % number
+        self.invocations = getattr(self, "invocations", {})
+        self.invocations[invocation] = {"ids": list(ids), "polls": 0, "command": command}
+        return invocation
+
+    def command_results(self, invocation_id, ids):
+        self.calls.append(("command_results", list(ids), invocation_id))
+        if self.results_error:
+            raise self.results_error
+        inv = self.invocations[invocation_id]
+        inv["polls"] += 1
+        found = {}
+        for i in ids:
+            inst = self.instances[i]
+            if inv["polls"] < self.command_rounds:
+                found[i] = {"status": None, "raw_status": "Running", "exit_code": None, "output": "", "error_code": None,
+                            "error_message": None}
+                continue
+            code, then = inst.exit_code, None
+            wrapped = [c for c in (193, 194, 3009, 3010) if "exit %d" % c in inv["command"]["content"]]
+            if self.cloud == "alicloud" and wrapped and code == 0 and not inst.skips_then:
+                code = wrapped[0]  # the wrapper turns the script's success into the agent's exit code
+                then = {193: "stop", 194: "restart", 3009: "stop", 3010: "restart"}[code]
+            raw = inst.raw_status or ("Success" if code == 0 else "Failed")
+            status = {"Success": "success", "Failed": "failed", "Timeout": "timeout", "Cancelled": "cancelled"}.get(raw, "error")
+            found[i] = {"status": status, "raw_status": raw, "exit_code": code if status in ("success", "failed") else None,
+                        "output": inst.output, "error_code": None, "error_message": None}
+            if then and not inv.get("acted_%s" % i):
+                inv["acted_%s" % i] = True
+                self._agent_then(inst, then)
+        return found
+
+    def _agent_then(self, inst, then):
+        if then == "stop":
+            inst.state, inst.age = "stopping", 0
+        else:
+            inst.state, inst.age, inst.boots = "pending", 0, inst.boots + 1
+            inst.start_time = "2026-01-01T00:%02d:00Z" % inst.boots
+
+    def reboot(self, ids, dry_run=False):
+        assert len(ids) <= 100
+        self.calls.append(("reboot", list(ids), dry_run))
+        for i in ids:
+            self.instances[i].boots += 1
+        return {}
 
     def dry_run_supported(self, operation):
         return operation in self.dry_run_ops
