@@ -36,7 +36,8 @@ group was killed with SIGKILL after `timeout` seconds; `exit_code` None) | cance
 or dropped by reset/close; `exit_code` None, `output` says why).
 
 `output` keeps the LAST `max_output` bytes (decoded as UTF-8, errors replaced); `dropped` is the
-number of bytes cut. When an execution ends its fields are set first, then `on_done(execution)`
+number of bytes cut. When an execution ends its fields are set first (`status` last of them, so
+a reader that sees a final status sees its output and times too), then `on_done(execution)`
 is called (so a caller can act "after the result is reported", e.g. stop on exit 193), then
 `done` is set. Executions cancelled by reset/close get `done` set but no `on_done`.
 """
@@ -164,7 +165,7 @@ class CommandRunner:
     def cancel(self, execution):
         """Stop one execution; True when it was still pending or running."""
         with self._lock:
-            if execution.done.is_set() or execution._cancelled or execution.status in (FINISHED, TIMEOUT, ERROR):
+            if execution._cancelled or execution._stopped or execution.status not in (PENDING, RUNNING):
                 return False
             execution._stopped = True
             if execution.status == PENDING:
@@ -191,9 +192,9 @@ class CommandRunner:
                 if execution._proc is not None:
                     procs.append(execution._proc)
                 if not execution.done.is_set():
-                    execution.status, execution.exit_code = ERROR, None
-                    execution.output = "cancelled: the sandbox was reset"
+                    execution.exit_code, execution.output = None, "cancelled: the sandbox was reset"
                     execution.finished_at = self._now()
+                    execution.status = ERROR
                     execution.done.set()
             instances = {e.instance_id for e in chosen}
             still_used = {e.instance_id for e in self._executions}
@@ -304,10 +305,10 @@ class CommandRunner:
         with self._lock:
             if execution._cancelled:
                 return
-            execution.status, execution.exit_code = status, exit_code
-            execution.output, execution.dropped = output, dropped
+            execution.exit_code, execution.output, execution.dropped = exit_code, output, dropped
             execution.finished_at = self._now()
             execution._proc = None
+            execution.status = status  # last: a reader that sees the final status sees the rest too
         try:
             if execution._on_done is not None:
                 execution._on_done(execution)

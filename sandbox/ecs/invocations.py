@@ -96,7 +96,8 @@ class InvokeRecord:
         self.instance_id = instance_id
         self.execution = execution
         self.error_code = ""  # set when the sandbox ends it for a reason of its own
-        self.status = None  # overrides the engine's status once set (Terminated, Cancelled, Failed)
+        self.status = None  # overrides the engine's status once set (Failed when released/interrupted)
+        self.ended_at = None  # when the sandbox ended it for that reason
 
     def invocation_status(self):
         if self.status:
@@ -264,7 +265,7 @@ class Invocations:
 
     def _reconcile(self, record):
         """A script outlives neither its instance nor the instance being stopped under it."""
-        if record.status or record.execution.done.is_set():
+        if record.status or record.execution.status not in (engine.PENDING, engine.RUNNING):
             return
         inst = self.model.instances.get(record.instance_id)
         if inst is None:
@@ -273,6 +274,7 @@ class Invocations:
             record.status, record.error_code = "Failed", "ExecutionInterrupted"
         else:
             return
+        record.ended_at = self.model._now()
         self.runner.cancel(record.execution)
 
     # ---- rendering ----------------------------------------------------------------------------
@@ -282,7 +284,9 @@ class Invocations:
         execution = record.execution
         word = record.invocation_status()
         code = record.code()
-        ended = execution.finished_at if execution.done.is_set() else None
+        # the engine sets status last: once it is final, output and times are already there
+        ended = record.ended_at or (execution.finished_at if execution.status not in (engine.PENDING, engine.RUNNING)
+                                    else None)
         stopped = word in STOPPED_WORDS
         return {
             "InstanceId": record.instance_id, "InvocationStatus": word,
