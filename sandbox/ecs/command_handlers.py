@@ -30,7 +30,9 @@ def run_command(invocations, p):
     invoke_id, command_id = invocations.run_command(
         instance_ids, command_type, content, timeout=_timeout(p), working_dir=p.str("WorkingDir"),
         username=p.str("Username"), name=p.str("Name"), description=p.str("Description"),
-        repeat_mode=p.str("RepeatMode"), frequency=p.str("Frequency"), keep_command=p.bool("KeepCommand"))
+        repeat_mode=p.str("RepeatMode"), frequency=p.str("Frequency"), keep_command=p.bool("KeepCommand"),
+        client_token=p.str("ClientToken"),
+        fingerprint=tuple(sorted((k, v) for k, v in p.raw.items() if k != "ClientToken")))
     return {"InvokeId": invoke_id, "CommandId": command_id}
 
 

@@ -13,7 +13,8 @@ Sources (Alibaba Cloud ECS OpenAPI 2014-05-26 and the Cloud Assistant agent):
   InvalidInstance.NotMatch 403 (command type vs OS type, and "check whether the status of the
   instance meets the conditions", i.e. not Running), InstanceIds.ExceedLimit 403,
   CmdContent.ExceedLimit 403, CmdName.ExceedLimit 403, CmdDesc.ExceedLimit 403,
-  Username.ExceedLimit 403, InvalidParameter.WorkingDir 400, InvalidRepeatMode.NotFound 404.
+  Username.ExceedLimit 403, InvalidParameter.WorkingDir 400, InvalidRepeatMode.NotFound 404,
+  ClientToken: InvalidClientToken.Malformed 400, IdempotentParameterMismatch 403.
 - DescribeInvocationResults / DescribeInvocations: per-instance InvocationStatus Pending,
   Running, Success, Failed, Timeout, Error, Cancelled, Terminated; ErrorCode ExitCodeNonzero,
   ExecutionTimeout, ExecutionException, ExecutionInterrupted, InstanceReleased; the overall
@@ -187,13 +188,20 @@ class Invocations:
     def reset(self):
         with self.lock:
             self.invocations = {}  # invoke id -> Invocation, in creation order
+            self._tokens = {}  # ClientToken -> (request fingerprint, invoke id, command id)
             self._record_seq = itertools.count(1)
             self._seq = itertools.count(1)
 
     # ---- RunCommand --------------------------------------------------------------------------
 
     def run_command(self, instance_ids, command_type, content, timeout=60, working_dir=None, username=None,
-                    name=None, description=None, repeat_mode=None, frequency=None, keep_command=False):
+                    name=None, description=None, repeat_mode=None, frequency=None, keep_command=False,
+                    client_token=None, fingerprint=None):
+        """(InvokeId, CommandId). A repeated ClientToken with the same request returns the first
+        answer and runs nothing (so an SDK retry runs the script once); with another request it is
+        IdempotentParameterMismatch, as ECS documents."""
+        if client_token is not None and (len(client_token) > 64 or not client_token.isascii()):
+            raise EcsError("InvalidClientToken.Malformed", 400, "The specified parameter clientToken is not valid.")
         if command_type not in COMMAND_TYPES:
             raise forbidden("InvalidCmdType.NotFound", "The specified command type does not exist.")
         if repeat_mode is not None and repeat_mode not in REPEAT_MODES:
@@ -213,7 +221,13 @@ class Invocations:
             raise EcsError("InvalidParameter.WorkingDir", 400, "The specified parameter WorkingDir is not valid.")
         if len(instance_ids) > MAX_INSTANCES:
             raise forbidden("InstanceIds.ExceedLimit", "The number of instance IDs exceeds the upper limit.")
-        with self.lock:
+        with self.lock:  # one critical section: two retries with one token cannot both run
+            seen = self._tokens.get(client_token) if client_token is not None else None
+            if seen is not None:
+                if seen[0] != fingerprint:
+                    raise forbidden("IdempotentParameterMismatch",
+                                    "The specified parameter has changed while using an already used clientToken.")
+                return seen[1], seen[2]
             instances = [self._check_instance(i, command_type) for i in dict.fromkeys(instance_ids)]
             windows = command_type in WINDOWS_TYPES
             invocation = Invocation(
@@ -227,6 +241,8 @@ class Invocations:
                     inst.id, content, COMMAND_TYPES[command_type], timeout, working_dir=invocation.working_dir,
                     max_output=MAX_OUTPUT, on_done=self._on_done, group="ecs")
                 invocation.records.append(InvokeRecord(next(self._record_seq), inst.id, execution))
+            if client_token is not None:
+                self._tokens[client_token] = (fingerprint, invocation.invoke_id, invocation.command_id)
             return invocation.invoke_id, invocation.command_id
 
     def _check_instance(self, instance_id, command_type):

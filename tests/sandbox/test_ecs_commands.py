@@ -317,3 +317,16 @@ def test_reset_kills_running_scripts_and_forgets_invocations(box, env, ecs, tmp_
     assert not marker.exists()
     assert ecs.describe_invocations(m.DescribeInvocationsRequest(region_id=R)).body.total_count == 0
     assert results(ecs).total_count == 0
+
+
+def test_client_token_makes_a_retry_run_the_script_once(box, env, ecs, tmp_path):
+    ids = running(env, ecs)
+    counter = tmp_path / "runs"
+    script = f"echo run >> {counter}"
+    first = run(ecs, ids, script, client_token="retry-1")
+    again = run(ecs, ids, script, client_token="retry-1")
+    assert (again.invoke_id, again.command_id) == (first.invoke_id, first.command_id)
+    finished_rows(ecs, first.invoke_id)
+    assert counter.read_text() == "run\n"
+    err = error(lambda: run(ecs, ids, "echo other", client_token="retry-1"))
+    assert (err.code, err.status_code) == ("IdempotentParameterMismatch", 403)
