@@ -5,7 +5,10 @@ env-file content as a dict (see `Sandbox.env()`).
 """
 import time
 
-EC2_IMAGE = "ami-12c6146b"  # one of moto's default AMIs
+# Two of moto's default AMIs. moto gives an instance its AMI's platform, and ami-12c6146b (the
+# image used before) is a Windows Server AMI: Linux is amzn2, Windows Server 2016.
+EC2_IMAGE = "ami-04681a1dbd79675a5"  # amzn2-ami-hvm-2.0.20180810-x86_64-gp2 (Linux)
+EC2_WINDOWS_IMAGE = "ami-b7e93bce"  # Windows_Server-2016-English-Full-Base (Platform: windows)
 EC2_TYPE = "t3.micro"
 ECS_IMAGE = "aliyun_3_x64_20G_alibase_20240819.vhd"
 ECS_WINDOWS_IMAGE = "win2022_21H2_x64_dtc_en-us_40G_alibase_20240815.vhd"  # OSType windows
@@ -49,15 +52,15 @@ def _ec2_tag_spec(tags):
     return [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
 
 
-def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_protected=False):
-    """Launch `count` EC2 instances; ids in launch order."""
+def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_protected=False, windows=False):
+    """Launch `count` EC2 instances (Linux, or Windows with `windows=True`); ids in launch order."""
     client = ec2_client(env)
     ids = []
     remaining = count
     while remaining > 0:
         amount = min(remaining, 100)
-        kwargs = dict(ImageId=EC2_IMAGE, InstanceType=EC2_TYPE, MinCount=amount, MaxCount=amount,
-                      TagSpecifications=_ec2_tag_spec(tags))
+        kwargs = dict(ImageId=EC2_WINDOWS_IMAGE if windows else EC2_IMAGE, InstanceType=EC2_TYPE,
+                      MinCount=amount, MaxCount=amount, TagSpecifications=_ec2_tag_spec(tags))
         if protected:
             kwargs["DisableApiTermination"] = True
         if stop_protected:

@@ -7,7 +7,8 @@ import time
 import urllib.error
 import urllib.request
 
-IMAGE = "ami-12c6146b"  # one of moto's default AMIs
+IMAGE = "ami-04681a1dbd79675a5"  # one of moto's default AMIs, Linux (amzn2)
+WINDOWS_IMAGE = "ami-b7e93bce"  # one of moto's default AMIs, Windows Server 2016 (Platform: windows)
 INSTANCE_TYPE = "t3.micro"
 
 
