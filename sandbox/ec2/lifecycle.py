@@ -35,6 +35,7 @@ class RegionLifecycle:
         self.overrides = overrides
         self.index = {}  # instance id -> moto Instance
         self.hibernated = set()  # ids whose current stop is a hibernation
+        self.reboots = {}  # instance id -> RebootInstances accepted for it (EC2 keeps it running)
         self._due = {}  # instance id -> sequence number of its live heap entry
         self._heap = []  # (due time, seq, instance id)
         self._seq = itertools.count()
@@ -68,6 +69,10 @@ class RegionLifecycle:
                 if instance._state.name not in ("running", "pending"):
                     raise Ec2Error("IncorrectInstanceState",
                                    f"The instance '{instance.id}' is not in a state from which it can be rebooted.")
+            # A reboot keeps the instance `running` (as on EC2), so the count is what there is to see.
+            # Scripts running on it through SSM are not killed.
+            for instance in instances:
+                self.reboots[instance.id] = self.reboots.get(instance.id, 0) + 1
             return instances
 
         # moto scans every instance / volume / AMI for one id; at 3000 instances a launch of 100
@@ -233,6 +238,10 @@ class RegionLifecycle:
         protect = "DisableApiTermination" in params
         for instance in instances:
             self.index[instance.id] = instance
+            # EC2 reports Platform "windows" for Windows and nothing otherwise; moto 5.2.5 copies the
+            # AMI's "Linux/UNIX" (the run-command model reads the platform from here too).
+            if str(instance.platform or "").lower() != "windows":
+                instance.platform = None
             if protect:  # moto 5.2.5 drops DisableApiTermination at launch
                 instance.disable_api_termination = _bool(params["DisableApiTermination"])
             self._enter(instance, "pending", now)
