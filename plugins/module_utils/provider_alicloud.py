@@ -312,7 +312,8 @@ def normalize_ecs_result(item):
     return {
         "status": status,
         "raw_status": raw,
-        "exit_code": None if status is None else _int_or_none(item.get("ExitCode")),
+        # An exit code means something only for a script that ran to its end (-1 is the agent's word for killed).
+        "exit_code": _int_or_none(item.get("ExitCode")) if status in ("success", "failed") else None,
         "output": decode_output(item.get("Output")),
         "error_code": (item.get("ErrorCode") or None) if status not in (None, "success") else None,
         "error_message": (item.get("ErrorInfo") or None) if status not in (None, "success") else None,

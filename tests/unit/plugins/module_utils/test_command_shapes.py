@@ -101,12 +101,13 @@ def ecs_item(status, exit_code=0, output=b"", **extra):
     (ecs_item("Pending", 0), (None, None, "", None)),
     (ecs_item("Stopping", 0), (None, None, "", None)),
     (ecs_item("Aborted", 0, ErrorCode="InstanceNotRunning", ErrorInfo="the instance is not running when create task"),
-     ("error", 0, "", "InstanceNotRunning")),
+     ("error", None, "", "InstanceNotRunning")),
     (ecs_item("Invalid", None, ErrorCode="DirectoryNotExists"), ("error", None, "", "DirectoryNotExists")),
     (ecs_item("Error", None), ("error", None, "", None)),
     (ecs_item("Cancelled", None), ("cancelled", None, "", None)),
     (ecs_item("Terminated", None), ("cancelled", None, "", None)),
-    (ecs_item("SomethingNew", 1), ("error", 1, "", None)),
+    (ecs_item("SomethingNew", 1), ("error", None, "", None)),
+    (ecs_item("Failed", 193, ErrorCode="ExitCodeNonzero"), ("failed", 193, "", "ExitCodeNonzero")),  # a then exit code
 ])
 def test_ecs_result_shape(item, expected):
     got = normalize_ecs_result(item)
