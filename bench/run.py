@@ -170,16 +170,20 @@ def floor(ids, transitions=2, transition_seconds=1.0, rerun=False):
     proceed in parallel, so the time floor is 2 transitions. A re-run: one describe per 100 ids.
     """
     calls = {}
+    first_read = 0  # a safe procedure reads the states once before it acts: the re-run's floor
     for cloud, cloud_ids in ids.items():
         batches = math.ceil(len(cloud_ids) / BATCH)
         if not batches:
             continue
+        first_read += batches
         if rerun:
             calls[cloud] = {"DescribeInstances": batches}
         else:
             release = "TerminateInstances" if cloud == "aws" else "DeleteInstances"
             calls[cloud] = {"StopInstances": batches, release: batches, "DescribeInstances": 2 * batches}
-    return {"calls": calls, "calls_total": sum(sum(c.values()) for c in calls.values()),
+    total = sum(sum(c.values()) for c in calls.values())
+    return {"calls": calls, "calls_total": total,
+            "safe_calls_total": total if rerun else total + first_read,
             "seconds": 0.0 if rerun else transitions * transition_seconds}
 
 
@@ -213,6 +217,8 @@ def case_result(name, label, runs, ids, flo, note="", scale=1.0):
         res["time_vs_floor"] = res.get("extrapolated_wall_s", res["wall_median_s"]) / flo["seconds"]
     if flo and flo["calls_total"]:
         res["calls_vs_floor"] = res.get("extrapolated_calls_total", total) / flo["calls_total"]
+    if flo and flo.get("safe_calls_total"):
+        res["calls_vs_safe_floor"] = res.get("extrapolated_calls_total", total) / flo["safe_calls_total"]
     return res
 
 
@@ -408,6 +414,9 @@ def goals(result):
             add(f"N={run['n']} {name}: time within 2x the floor", round(x["time_vs_floor"], 2), 2, x["time_vs_floor"] <= 2)
             add(f"N={run['n']} {name}: calls within 1.2x the floor", round(x["calls_vs_floor"], 2), 1.2,
                 x["calls_vs_floor"] <= 1.2)
+            if "calls_vs_safe_floor" in x:  # not the issue's goal: the floor plus the one read before acting
+                add(f"N={run['n']} {name}: calls within 1.2x the safe floor (floor + first read)",
+                    round(x["calls_vs_safe_floor"], 2), 1.2, x["calls_vs_safe_floor"] <= 1.2)
     r = run["ratios"]
     if "aws_per_host_vs_ours_ec2_inventory" in r:
         v = r["aws_per_host_vs_ours_ec2_inventory"]
