@@ -151,6 +151,8 @@ failures:
     - One entry per instance that failed, with the cloud's error code, message and request id
       (or this collection's own code, such as C(WaitTimeout), C(IncorrectInstanceState), C(DeletionProtection)).
     - Empty when the task succeeds; when it is not empty the task fails.
+    - Also empty when the whole call failed (credentials, endpoint, throttling after the retries), before any instance was answered;
+      the task fails then too, with the cloud's code in RV(error). So read a failed task by its C(failed) flag, never by this list alone.
   returned: always
   type: list
   elements: dict
