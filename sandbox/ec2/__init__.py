@@ -4,14 +4,21 @@ Request path (`Ec2Emulator.api`): parse the Query request (wire) -> call log + i
 -> under the moto lock: complete due transitions, then either the sandbox's own handler
 (Stop/Start/TerminateInstances: lifecycle) or moto's WSGI app with hooks installed on its
 backend (RunInstances, DescribeInstances, DescribeInstanceStatus: health) -> EC2 XML out.
+
+Systems Manager shares the port: a request with `X-Amz-Target: AmazonSSM.<Op>` (AWS JSON 1.1, as
+boto3's `ssm` client sends it with the same endpoint_url) goes through the same pipeline (SigV4
+against the sandbox secret, call log, faults by operation name) to the sandbox's own Run Command
+model (`ssm`), which runs scripts with the shared command engine; JSON errors out.
 """
 import functools
 import re
 import traceback
 
 from sandbox.control import ControlError
-from sandbox.ec2 import moto_app, wire
+from sandbox.ec2 import moto_app, ssm_wire, wire
 from sandbox.ec2.lifecycle import RegionLifecycle
+from sandbox.ec2.ssm import SsmModel
+from sandbox.ec2.ssm_wire import SsmError
 from sandbox.ec2.wire import Ec2Error
 from sandbox.emulator import Emulator, make_credentials
 
@@ -32,6 +39,11 @@ def _operations():
     return moto_app.known_operations()
 
 
+@functools.lru_cache(maxsize=1)
+def _ssm_operations():
+    return moto_app.known_operations("ssm")
+
+
 class Ec2Emulator(Emulator):
     name = "ec2"
 
@@ -40,8 +52,18 @@ class Ec2Emulator(Emulator):
         self.account_id = moto_app.new_account_id()
         self._moto = moto_app.moto_ec2_app()  # ~1 s the first time: pay it at start, not on a call
         _operations()
+        _ssm_operations()
         self._lifecycles = {}  # region -> RegionLifecycle
         self.image_failures = set()  # instance ids whose CreateImage fails (control: image_failures)
+        self.ssm = SsmModel(ctx, self.account_id)  # Run Command (SSM) on this port
+        self._ssm_handlers = {
+            "SendCommand": lambda request: self.ssm.send_command(request.params, request.region,
+                                                                 self._ssm_instances),
+            "GetCommandInvocation": lambda request: self.ssm.get_command_invocation(request.params),
+            "ListCommandInvocations": lambda request: self.ssm.list_command_invocations(request.params),
+            "ListCommands": lambda request: self.ssm.list_commands(request.params),
+            "CancelCommand": lambda request: self.ssm.cancel_command(request.params),
+        }
         with moto_app.MOTO_LOCK:  # moto builds a region's backend (default VPC, AMIs) on first use
             self._lifecycle(REGION)
         self._handlers = {
@@ -66,6 +88,7 @@ class Ec2Emulator(Emulator):
             self._lifecycles.clear()
             self._lifecycle(REGION)
         self.image_failures.clear()
+        self.ssm.reset()  # Emulator.reset() has already killed this cloud's scripts (engine group "ec2")
 
     def on_clock_advanced(self):
         with moto_app.MOTO_LOCK:
@@ -94,6 +117,8 @@ class Ec2Emulator(Emulator):
 
     # --- the API ----------------------------------------------------------------------------
     def api(self, environ, start_response):
+        if ssm_wire.is_ssm(environ):
+            return self._ssm_api(environ, start_response)
         action, params = None, {}
         try:
             request = wire.read_request(environ)
@@ -110,6 +135,58 @@ class Ec2Emulator(Emulator):
         headers.append(("Content-Length", str(len(body))))
         start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
         return [body]
+
+    # --- Systems Manager (AWS JSON 1.1) on the same port -------------------------------------
+    def _ssm_api(self, environ, start_response):
+        action, params = None, {}
+        req_id = ssm_wire.request_id()
+        try:
+            request = ssm_wire.read_request(environ)
+            action = request.action or None
+            request.params = params = ssm_wire.parse_body(request)
+            status, body = 200, ssm_wire.body(self._serve_ssm(request, environ))
+            error_code = None
+        except SsmError as exc:
+            status, body, error_code = exc.status, ssm_wire.error_body(exc.code, exc.message), exc.code
+        except Exception:  # a crash in a handler: SSM's own 500, and keep serving
+            traceback.print_exc()
+            code, message = ssm_wire.INTERNAL_ERROR
+            status, body, error_code = 500, ssm_wire.error_body(code, message), code
+        self.calls.record(action, params, status, error_code)
+        headers = ssm_wire.headers(req_id) + [("Content-Length", str(len(body)))]
+        start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
+        return [body]
+
+    def _serve_ssm(self, request, environ):
+        """Same order as EC2: operation, credentials, injected fault, then the operation."""
+        action = request.action
+        if action not in _ssm_operations():
+            raise SsmError("UnknownOperationException", f"Unknown operation {action or '(no X-Amz-Target)'}.")
+        if action not in self._ssm_handlers:
+            raise SsmError("UnknownOperationException", f"The sandbox does not implement SSM {action}.")
+        if request.access_key and request.access_key != self.credentials.access_key_id:
+            raise SsmError(*ssm_wire.UNRECOGNIZED_CLIENT)
+        if not wire.sigv4_valid(environ, request.body, self.credentials.access_key_secret):
+            raise SsmError(*ssm_wire.INVALID_SIGNATURE)
+        fault = self.faults.take(action)
+        if fault is not None:
+            raise SsmError(fault.code, fault.message, fault.http_status)
+        return self._ssm_handlers[action](request)
+
+    def _ssm_instances(self, region, instance_ids):
+        """{id: (EC2 state name, "linux" | "windows")} for the ids EC2 knows in that region."""
+        found = {}
+        with moto_app.MOTO_LOCK:
+            self._advance()
+            lifecycle = self._lifecycle(region)
+            for instance_id in instance_ids:
+                try:
+                    [instance] = lifecycle.lookup([instance_id])
+                except Ec2Error:
+                    continue
+                platform = "windows" if str(instance.platform or "").lower() == "windows" else "linux"
+                found[instance_id] = (instance._state.name, platform)
+        return found
 
     @staticmethod
     def _error(exc):

@@ -43,8 +43,8 @@ def reset_account(account_id):
         ec2_backends[account_id].reset()
 
 
-def known_operations():
-    """EC2's action names, from the botocore model moto itself is built on."""
+def known_operations(service="ec2"):
+    """A service's action names (EC2's by default), from the botocore model moto itself is built on."""
     import botocore.session
 
-    return frozenset(botocore.session.get_session().get_service_model("ec2").operation_names)
+    return frozenset(botocore.session.get_session().get_service_model(service).operation_names)

@@ -38,12 +38,29 @@ class Ec2Harness:
             )
         return self._clients[key]
 
+    def ssm(self, max_attempts=1):
+        """A boto3 `ssm` client on the same endpoint (Run Command shares the EC2 port)."""
+        key = ("ssm", max_attempts)
+        if key not in self._clients:
+            import boto3
+            from botocore.config import Config
+
+            self._clients[key] = boto3.client(
+                "ssm",
+                endpoint_url=self.url,
+                region_name=self.env["AWS_REGION"],
+                aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+                config=Config(retries={"mode": "standard", "total_max_attempts": max_attempts}),
+            )
+        return self._clients[key]
+
     def launch(self, count=1, **kwargs):
         ids = []
         while count > 0:
             amount = min(count, 100)
             response = self.client().run_instances(
-                ImageId=IMAGE, InstanceType=INSTANCE_TYPE, MinCount=amount, MaxCount=amount, **kwargs)
+                **{"ImageId": IMAGE, "InstanceType": INSTANCE_TYPE, **kwargs}, MinCount=amount, MaxCount=amount)
             ids += [i["InstanceId"] for i in response["Instances"]]
             count -= amount
         return ids
