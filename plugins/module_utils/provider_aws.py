@@ -324,7 +324,8 @@ def normalize_ssm_invocation(invocation):
     else:
         status = "error"
     code = plugins[0].get("ResponseCode") if plugins else None
-    exit_code = None if status is None or code is None or int(code) == -1 else int(code)
+    # An exit code means something only for a script that ran to its end (-1: not run; a timeout reports the kill's 137).
+    exit_code = int(code) if status in ("success", "failed") and code is not None and int(code) != -1 else None
     return {
         "status": status,
         "raw_status": raw,

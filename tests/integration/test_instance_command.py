@@ -26,6 +26,12 @@ def sends(cloud):
     return cloud.calls(send_action(cloud))
 
 
+def ids_of(cloud, call):
+    """The ids one logged call addressed; SSM's JSON protocol logs InstanceIds as a list."""
+    value = call["params"].get("InstanceIds")
+    return list(value) if isinstance(value, list) else cloud.ids_in(call)
+
+
 def by_id(result):
     return {r["id"]: r for r in result["results"]}
 
@@ -71,7 +77,7 @@ def test_a_script_failing_on_3_of_10_stops_launching_waves(cloud, run_play):
     assert result["msg"].startswith("stopped after wave 3 of 5: 3 errors > max_errors 2; 4 instance(s) not started.")
     calls = sends(cloud)
     assert len(calls) == 3
-    assert [cloud.ids_in(c) for c in calls] == [ids[0:2], ids[2:4], ids[4:6]]
+    assert [ids_of(cloud, c) for c in calls] == [ids[0:2], ids[2:4], ids[4:6]]
     assert result["waves"] == [ids[0:2], ids[2:4], ids[4:6]] and len(result["planned_waves"]) == 5
     assert result["failed_ids"] == failing
     assert result["succeeded_ids"] == [ids[0], ids[3], ids[4]]
@@ -111,7 +117,7 @@ def test_then_stop_leaves_them_stopped(cloud, run_play):
     assert {r["state"] for r in result["instances"]} == {"stopped"}
     stops = cloud.calls("StopInstances")
     if cloud.is_aws:  # EC2: the module stops them once the command succeeded
-        assert [sorted(cloud.ids_in(c)) for c in stops] == [sorted(ids)]
+        assert [sorted(ids_of(cloud, c)) for c in stops] == [sorted(ids)]
     else:  # ECS: the agent stops them on exit 193; no API call
         assert stops == []
         assert "exit 193" in sends(cloud)[0]["params"]["CommandContent"]
@@ -135,7 +141,7 @@ def test_then_restart_leaves_them_running_after_a_real_reboot(cloud, sandbox, ru
     assert set(cloud.states(ids).values()) == {"running"}
     assert len(sends(cloud)) == 2 and result["waves"] == [ids[:1], ids[1:]]
     if cloud.is_aws:  # EC2 keeps running through a reboot: RebootInstances is the proof
-        assert [cloud.ids_in(c) for c in cloud.calls("RebootInstances")] == [ids[:1], ids[1:]]
+        assert [ids_of(cloud, c) for c in cloud.calls("RebootInstances")] == [ids[:1], ids[1:]]
     else:  # ECS: the agent reboots on exit 194, StartTime moves
         assert cloud.calls("RebootInstances") == []
         assert [r["exit_code"] for r in result["results"]] == [194, 194]
@@ -184,7 +190,7 @@ def test_not_running_instances_are_never_sent(cloud, run_play):
     run = run_play([task(cloud, ids, content="true", max_errors="1")])
     assert run.rc == 0, run.output
     result = run.result("run")
-    assert [cloud.ids_in(c) for c in sends(cloud)] == [ids[1:]]
+    assert [ids_of(cloud, c) for c in sends(cloud)] == [ids[1:]]
     got = by_id(result)[ids[0]]
     assert (got["status"], got["error_code"], got["wave"]) == ("error", "IncorrectInstanceState", None)
     assert result["unchanged_ids"] == ids[:1]

@@ -133,6 +133,7 @@ def ssm_item(status, details=None, code=0, output="", plugins=True):
     (ssm_item("Success", code=0, output="hello\n"), ("success", 0, "hello\n", None)),
     (ssm_item("Failed", code=3, output="hello\n"), ("failed", 3, "hello\n", None)),
     (ssm_item("TimedOut", "ExecutionTimedOut", code=-1), ("timeout", None, "", "ExecutionTimedOut")),
+    (ssm_item("TimedOut", "ExecutionTimedOut", code=137, output="started\n"), ("timeout", None, "started\n", "ExecutionTimedOut")),
     (ssm_item("TimedOut", "DeliveryTimedOut", code=-1), ("timeout", None, "", "DeliveryTimedOut")),
     (ssm_item("InProgress", "InProgress", code=-1), (None, None, "", None)),
     (ssm_item("Pending", plugins=False), (None, None, "", None)),
