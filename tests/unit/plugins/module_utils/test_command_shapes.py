@@ -15,7 +15,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.provider_aws 
 def run_sh(script, tmp_path):
     path = tmp_path / "script.sh"
     path.write_text(script)
-    proc = subprocess.run(["/bin/bash", str(path)], capture_output=True, text=True, timeout=10)
+    proc = subprocess.run(["/bin/bash", str(path)], capture_output=True, text=True, timeout=10, check=False)
     return proc.returncode, proc.stdout
 
 
