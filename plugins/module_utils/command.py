@@ -28,6 +28,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options impor
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.rate_control import (
     over_limit, parse_concurrency, parse_max_errors, plan_waves,
 )
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import parse_time
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import STOPPED, poll, wait_for
 
 COMMAND_TYPES = ("RunShellScript", "RunPowerShellScript", "RunBatScript")
@@ -38,6 +39,9 @@ THEN_EXIT_CODES = {("linux", "stop"): 193, ("linux", "restart"): 194, ("windows"
 # A code for a result the cloud gave none for (ECS uses the same words in ErrorCode).
 DEFAULT_CODES = {"failed": "ExitCodeNonzero", "timeout": "ExecutionTimeout", "cancelled": "Cancelled", "error": "CommandError"}
 ERROR_STATUSES = ("failed", "timeout", "cancelled", "error")
+# How long a restart that cannot be seen through ECS's minute-precision StartTime is looked for
+# before the agent's exit code is taken for it (see Waves.wait_restarted).
+REBOOT_GRACE_SECONDS = 10
 _SHEBANG = re.compile(r"^#!\s*(\S+)(?:\s+(\S+))?")
 _SHELLS = ("sh", "bash", "dash", "ksh", "zsh", "ash")
 
@@ -184,6 +188,8 @@ class Waves(object):
         self.results = dict((i, blank_result(i)) for i in command.ids)
         self.records = {}
         self.checked = set()  # ids whose record was read after the command (then waits, final describe)
+        self.started = {}  # id -> when its command started on the instance (ECS, ISO 8601), for the restart rule
+        self.notes = []  # warnings for the operator
 
     def errors(self):
         return [i for i in self.command.ids if self.results[i]["status"] in ERROR_STATUSES]
@@ -244,6 +250,7 @@ class Waves(object):
         result = self.results[instance_id]
         if found:
             result.update(raw_status=found["raw_status"], exit_code=found["exit_code"], output=found["output"])
+            self.started[instance_id] = found.get("started_at")
         if unfinished:
             _set_error(result, "WaitTimeout", "no final result within wait_timeout (%ss): the command is %s; it may still "
                        "run on the instance" % (self.command.wait_timeout, (found or {}).get("raw_status") or "not reported yet"))
@@ -299,14 +306,21 @@ class Waves(object):
         """Back to running after a reboot that was seen.
 
         ECS: the reboot is seen when a poll finds the instance not running, or when its StartTime
-        differs from the one read before the command (a reboot may be quicker than the polls).
+        differs from the one read before the command. StartTime has minute precision, so for an
+        instance that last started in the same minute as the command began, a reboot quicker
+        than the polls leaves no trace: such an instance is looked at for REBOOT_GRACE_SECONDS and
+        then taken as restarted on the agent's word (its exit code), with a warning. Any other
+        instance must show its reboot, or it fails with WaitTimeout.
         EC2 stays running through a reboot and keeps its LaunchTime: RebootInstances was accepted,
         so running is all there is to wait for.
         """
         before = dict((i, self.records[i].get("start_time")) for i in ids)
-        seen_down = set()
-        describe = describer(self.provider)
         observe = self.command.cloud == "alicloud"
+        blind = set(i for i in ids if observe and not _minute_before(before[i], self.started.get(i)))
+        grace_until = self.rt.clock() + REBOOT_GRACE_SECONDS
+        seen_down = set()
+        unseen = set()
+        describe = describer(self.provider)
 
         def fetch(pending):
             found = {}
@@ -320,14 +334,23 @@ class Waves(object):
             if record["state"] != "running":
                 seen_down.add(i)
                 return False
-            if not observe:
+            if not observe or i in seen_down:
                 return True
-            moved = record.get("start_time") is not None and record.get("start_time") != before[i]
-            return i in seen_down or moved
+            if record.get("start_time") is not None and record.get("start_time") != before[i]:
+                return True
+            if i in blind and self.rt.clock() >= grace_until:
+                unseen.add(i)
+                return True
+            return False
 
         got = poll(fetch, ids, done, self.remaining(deadline), clock=self.rt.clock, sleep=self.rt.sleep)
         self.records.update(got.values)
         self.checked.update(ids)
+        if unseen:
+            self.notes.append(
+                "the reboot of %s could not be seen (started less than a minute before the command, and ECS's StartTime "
+                "has minute precision); taken as restarted on the Cloud Assistant's exit code %d"
+                % (", ".join(i for i in ids if i in unseen), self.command.then_exit_code))
         for i in ids:
             record = got.values.get(i) or self.records[i]
             self.results[i]["then_state"] = record["state"]
@@ -340,6 +363,15 @@ class Waves(object):
             elif i in got.unfinished:
                 _set_error(self.results[i], "WaitTimeout", "the command succeeded, but the instance is still %s, not running "
                            "again, after wait_timeout (%ss)" % (record["state"], self.command.wait_timeout))
+
+
+def _minute_before(start_time, command_started):
+    """True when an instance StartTime (minute precision) is in an earlier minute than the command's start,
+    so that any reboot after the command changes it."""
+    try:
+        return parse_time(start_time).replace(second=0) < parse_time(command_started).replace(second=0)
+    except (TypeError, ValueError):
+        return False
 
 
 def _failure(result):
@@ -437,6 +469,9 @@ def run(params, check_mode=False, rt=None, warn=None):
             first = failures[0] if failures else {"code": None, "message": None, "request_id": None}
             error = {"code": first["code"], "message": first["message"], "request_id": first.get("request_id")}
         raise TaskFailure(message, failures, result, error)
+    for note in run_.notes:
+        if warn is not None:
+            warn(note)
     if failures and warn is not None:
         warn("the command failed on %d of %d instance(s), within max_errors %s: %s" % (
             len(failures), len(ids), command.max_errors, describe_failures(failures)))

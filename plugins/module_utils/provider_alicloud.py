@@ -317,6 +317,8 @@ def normalize_ecs_result(item):
         "output": decode_output(item.get("Output")),
         "error_code": (item.get("ErrorCode") or None) if status not in (None, "success") else None,
         "error_message": (item.get("ErrorInfo") or None) if status not in (None, "success") else None,
+        # when the script started on the instance (seconds; the restart rule compares StartTime with it)
+        "started_at": normalize_time(item.get("StartTime")),
     }
 
 

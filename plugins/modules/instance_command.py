@@ -95,10 +95,12 @@ options:
         C(exit) ends the script before it, which is reported as C(ThenNotRun)."
       - "ECS: the exit code that carried the stop or restart is reported as the raw RV(results[].exit_code) (for example
         V(194)) with RV(results[].status=success)."
-      - "ECS: a restart counts once it has been seen, that is when a poll finds the instance not running, or when its
-        C(StartTime) differs from the one read before the command, and the instance is V(running) again. C(StartTime)
-        has minute precision on ECS, so an instance started less than a minute before the command may only be seen
-        restarting by a poll."
+      - "ECS: a restart counts once it has been seen and the instance is V(running) again. It is seen when a poll finds the
+        instance not running, or when its C(StartTime) differs from the one read before the command. Otherwise the
+        instance fails with C(WaitTimeout) when O(wait_timeout) runs out."
+      - "ECS: C(StartTime) has minute precision. For an instance whose C(StartTime) is in the same minute as the command's
+        start, a reboot quicker than the polls leaves no trace. Such an instance is watched for 10 seconds, then taken
+        as restarted on the agent's exit code, with a warning naming it."
       - "EC2: the module calls C(StopInstances) or C(RebootInstances) for the wave's successes (at most 100 ids a call).
         EC2 keeps an instance V(running) through a reboot, so the module cannot see the reboot itself. It relies on
         C(RebootInstances) having been accepted and on the instance being V(running)."

@@ -125,6 +125,7 @@ class FakeProvider:
     command_rounds = 2
     send_error = None  # (call number, CloudError)
     results_error = None  # CloudError raised by command_results
+    command_started_at = "2026-01-01T00:30:15Z"  # ECS result StartTime: minutes after the instances' start_time
 
     def run_command(self, ids, command):
         assert len(ids) <= self.command_batch_size
@@ -148,7 +149,7 @@ class FakeProvider:
             inst = self.instances[i]
             if inv["polls"] < self.command_rounds:
                 found[i] = {"status": None, "raw_status": "Running", "exit_code": None, "output": "", "error_code": None,
-                            "error_message": None}
+                            "error_message": None, "started_at": self.command_started_at}
                 continue
             code, then = inst.exit_code, None
             wrapped = [c for c in (193, 194, 3009, 3010) if "exit %d" % c in inv["command"]["content"]]
@@ -158,7 +159,8 @@ class FakeProvider:
             raw = inst.raw_status or ("Success" if code == 0 else "Failed")
             status = {"Success": "success", "Failed": "failed", "Timeout": "timeout", "Cancelled": "cancelled"}.get(raw, "error")
             found[i] = {"status": status, "raw_status": raw, "exit_code": code if status in ("success", "failed") else None,
-                        "output": inst.output, "error_code": None, "error_message": None}
+                        "output": inst.output, "error_code": None, "error_message": None,
+                        "started_at": self.command_started_at}
             if then and not inv.get("acted_%s" % i):
                 inv["acted_%s" % i] = True
                 self._agent_then(inst, then)

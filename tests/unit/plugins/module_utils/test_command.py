@@ -286,6 +286,28 @@ def test_restart_that_is_never_seen_times_out():
     assert "no reboot was seen" in got["error_message"]
 
 
+def test_a_restart_that_cannot_show_in_a_minute_precise_start_time_is_taken_on_the_agents_word():
+    ids, provider = fleet("alicloud", 2)
+    provider.command_started_at = "2026-01-01T00:00:40Z"  # same minute as the instances' StartTime
+    provider.instances[ids[1]].start_time = "2025-12-31T23:59:00Z"  # an earlier minute: must show its reboot
+    provider._agent_then = lambda inst, then: None  # a reboot quicker than any poll: nothing to see
+    clock = FakeClock()
+    with pytest.raises(TaskFailure) as info:
+        run(provider, cmd_params("alicloud", ids, then="restart", max_errors="0", wait_timeout=60), clock=clock)
+    got = by_id(info.value.result)
+    assert (got[ids[0]]["status"], got[ids[0]]["then_state"]) == ("success", "running")
+    assert (got[ids[1]]["status"], got[ids[1]]["error_code"]) == ("error", "WaitTimeout")
+
+    ids, provider = fleet("alicloud", 1)
+    provider.command_started_at = "2026-01-01T00:00:40Z"
+    provider._agent_then = lambda inst, then: None
+    clock = FakeClock()
+    result, warnings = run(provider, cmd_params("alicloud", ids, then="restart"), clock=clock)
+    assert result["results"][0]["status"] == "success" and 10 <= clock.now < 20
+    assert warnings == ["the reboot of %s could not be seen (started less than a minute before the command, and ECS's "
+                        "StartTime has minute precision); taken as restarted on the Cloud Assistant's exit code 194" % ids[0]]
+
+
 def test_then_on_aws_calls_reboot_and_stop_for_the_successes_only():
     ids, provider = fleet("aws", 3)
     provider.instances[ids[0]].exit_code = 1

@@ -115,6 +115,11 @@ def test_ecs_result_shape(item, expected):
     assert got["raw_status"] == item["InvocationStatus"]
 
 
+def test_ecs_result_keeps_when_the_script_started():
+    assert normalize_ecs_result(ecs_item("Success", StartTime="2026-11-22T07:45:30Z"))["started_at"] == "2026-11-22T07:45:30Z"
+    assert normalize_ecs_result(ecs_item("Pending", StartTime=""))["started_at"] is None
+
+
 def test_ecs_error_info_is_the_message():
     got = normalize_ecs_result(ecs_item("Aborted", ErrorCode="ClientNotRunning", ErrorInfo="the aliyun service is not running"))
     assert got["error_message"] == "the aliyun service is not running"
