@@ -111,6 +111,18 @@ def success_exit(cloud, then="restart"):
     return 193 if then == "stop" else 194
 
 
+def boots(sandbox, cloud, ids):
+    """Proof of a real reboot, from the sandbox's own state: EC2 counts accepted reboots (an EC2 reboot
+    stays `running`); ECS records the clock time each instance last reached Running (a reboot goes
+    through Starting, whether RebootInstances or the guest's exit 194 did it)."""
+    if cloud.is_aws:
+        reboots = sandbox.ec2.lifecycle(cloud.region).reboots
+        return {i: reboots.get(i, 0) for i in ids}
+    model = sandbox.ecs.model
+    model.settle_all()
+    return {i: model.instances[i].started for i in ids}
+
+
 def script_failing_on(bad_ids, code=3):
     return (
         'case "$SANDBOX_INSTANCE_ID" in\n'
@@ -127,6 +139,7 @@ def clouds(sandbox):
 
 def test_list_form_on_both_clouds_runs_in_waves_then_restarts_each_wave(sandbox, clouds, tmp_path):
     ids = {c.name: c.launch(3) for c in clouds}
+    before = {c.name: boots(sandbox, c, ids[c.name]) for c in clouds}
     for cloud in clouds:
         cloud.reset_calls()
     extra = {
@@ -150,6 +163,10 @@ def test_list_form_on_both_clouds_runs_in_waves_then_restarts_each_wave(sandbox,
             assert by_id[i]["output"].splitlines() == [f"hello from {i}", "second line"], by_id[i]
             assert by_id[i]["state"] == "running"
         assert set(cloud.states(ids[cloud.name]).values()) == {"running"}
+        # each instance really rebooted once (EC2: one accepted reboot; ECS: reached Running again later)
+        after = boots(sandbox, cloud, ids[cloud.name])
+        for i in ids[cloud.name]:
+            assert after[i] == before[cloud.name][i] + 1 if cloud.is_aws else after[i] > before[cloud.name][i], (i, after, before)
         # one run-command call per wave, in order, then each wave restarted before the next started
         assert run_waves(cloud) == [[first, second], [third]]
         if cloud.is_aws:
@@ -195,6 +212,7 @@ def test_inventory_driven_form_targets_the_hosts_with_one_call_per_cloud(sandbox
 def test_script_failing_on_3_of_10_stops_launching_waves_past_max_errors(sandbox, cloud, tmp_path):
     ids = cloud.launch(10)
     bad = [ids[1], ids[2], ids[4]]
+    before = boots(sandbox, cloud, ids)
     cloud.reset_calls()
     extra = {
         "command_then_restart_hosts": "localhost",
@@ -228,6 +246,9 @@ def test_script_failing_on_3_of_10_stops_launching_waves_past_max_errors(sandbox
     for call in cloud.calls():
         assert not set(ids_of(call)) & set(ids[6:]) or call["action"].startswith(("Describe", "Get", "List")), call
     assert set(cloud.states(ids).values()) == {"running"}
+    # only the successful ones rebooted; a failed command leaves its instance alone
+    after = boots(sandbox, cloud, ids)
+    assert sorted(i for i in ids if after[i] != before[i]) == sorted([ids[0], ids[3], ids[5]])
     # the play fails after the report, and says which
     fail = [r for r in records if r["task"] == ROLE + "Fail if a group exceeded max_errors or failed as a whole"][0]
     assert fail["status"] == "failed"
