@@ -28,7 +28,7 @@ LOCALHOST = f"localhost ansible_connection=local ansible_python_interpreter={sys
 pytestmark = pytest.mark.slow
 
 
-def run_playbook(sandbox, tmp_path, extra_vars, inventory=LOCALHOST, check=False, name="run"):
+def run_playbook(sandbox, tmp_path, extra_vars, inventory=LOCALHOST, check=False, name="run", env_overrides=None):
     """ansible-playbook playbooks/command_then_restart.yml with the sandbox's env; (rc, output, records).
 
     Waves take a second or two on the sandbox: a 60 s wait_timeout per wave turns a hang into a
@@ -50,6 +50,7 @@ def run_playbook(sandbox, tmp_path, extra_vars, inventory=LOCALHOST, check=False
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
         "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
     })
+    env.update(env_overrides or {})
     command = [ANSIBLE_PLAYBOOK, "-i", str(inventory_path), PLAYBOOK, "-e", json.dumps(extra_vars)]
     if check:
         command.append("--check")
@@ -323,6 +324,33 @@ def test_check_mode_runs_nothing_and_reports_the_planned_waves(sandbox, clouds, 
                     and str(c["params"].get("DryRun")).lower() != "true"]
         assert mutating == [], mutating
         assert set(cloud.states(ids[cloud.name]).values()) == {"running"}
+
+
+def test_connection_options_per_cloud_reach_the_module_and_the_secrets_stay_out(sandbox, clouds, tmp_path):
+    aws, ali = clouds
+    ids = {c.name: c.launch(1) for c in clouds}
+    env = sandbox.env()
+    dead = "http://127.0.0.1:9"  # the environment's endpoints lead nowhere: only the role's options can work
+    extra = {
+        "command_then_restart_hosts": "localhost",
+        "command_then_restart_instances": fleet_list(*[(c, ids[c.name]) for c in clouds]),
+        "command_then_restart_content": "echo connected",
+        "command_then_restart_then": "none",
+        "command_then_restart_connection": {
+            "aws": {"endpoint_url": env["AWS_ENDPOINT_URL"], "access_key": env["AWS_ACCESS_KEY_ID"],
+                    "secret_key": env["AWS_SECRET_ACCESS_KEY"]},
+            "alicloud": {"endpoint_url": env["ALIBABA_CLOUD_ECS_ENDPOINT"], "access_key": env["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+                         "secret_key": env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]},
+        },
+    }
+    overrides = {"AWS_ENDPOINT_URL": dead, "ALIBABA_CLOUD_ECS_ENDPOINT": dead,
+                 "AWS_SECRET_ACCESS_KEY": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""}
+    rc, output, records = run_playbook(sandbox, tmp_path, extra, env_overrides=overrides)
+    assert rc == 0, output[-6000:]
+    assert summary_of(records, output)["counts"]["succeeded"] == 2
+    for secret in (env["AWS_SECRET_ACCESS_KEY"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]):
+        assert secret not in output
+        assert secret not in json.dumps(records)
 
 
 @pytest.mark.parametrize("bad, words", [
