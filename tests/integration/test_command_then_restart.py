@@ -257,6 +257,26 @@ def test_script_failing_on_3_of_10_stops_launching_waves_past_max_errors(sandbox
     assert "Never started: " + ", ".join(ids[6:]) in fail["result"]["msg"]
 
 
+def test_a_timeout_is_reported_as_such_and_counts_as_an_error(sandbox, cloud, tmp_path):
+    ids = cloud.launch(2)
+    extra = {
+        "command_then_restart_hosts": "localhost",
+        "command_then_restart_instances": fleet_list((cloud, ids)),
+        "command_then_restart_content": script_failing_on([]).replace("esac\n", f'esac\n[ "$SANDBOX_INSTANCE_ID" = {ids[1]} ] && sleep 30\n'),
+        "command_then_restart_timeout": 2,
+        "command_then_restart_max_errors": "1",
+    }
+    rc, output, records = run_playbook(sandbox, tmp_path, extra)
+    assert rc == 0, output[-6000:]  # one error, within max_errors 1
+    summary = summary_of(records, output)
+    by_id = {r["id"]: r for r in summary["instances"]}
+    assert by_id[ids[0]]["status"] == "success"
+    assert by_id[ids[1]]["status"] == "timeout" and by_id[ids[1]]["exit_code"] is None, by_id[ids[1]]
+    assert summary["ids"]["failed"] == ids[1:]
+    table = [r for r in records if r["task"] == ROLE + "Show the result per instance"][0]["result"]["msg"]
+    assert any(line.startswith(ids[1]) and " timeout " in line for line in table), table
+
+
 def test_a_failed_group_keeps_the_next_cloud_from_starting(sandbox, clouds, tmp_path):
     aws, ali = clouds
     ids = {c.name: c.launch(2) for c in clouds}
