@@ -10,20 +10,19 @@ before any call.
 """
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 
+import playrun
 from cloudtest import CloudUnderTest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, "playbooks", "command_then_restart.yml")
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 ROLE = "cloudfleet.lifecycle.command_then_restart : "
 SUMMARY_TASK = ROLE + "Summarize"
 MODULE_TASK_PREFIX = ROLE + "Run the command in waves"
-LOCALHOST = f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+LOCALHOST = playrun.LOCALHOST
 
 pytestmark = pytest.mark.slow
 
@@ -35,28 +34,8 @@ def run_playbook(sandbox, tmp_path, extra_vars, inventory=LOCALHOST, check=False
     clear failure long before the 600 s process timeout.
     """
     extra_vars = dict({"command_then_restart_wait_timeout": 60}, **extra_vars)
-    inventory_path = tmp_path / f"{name}.ini"
-    inventory_path.write_text(inventory)
-    record = tmp_path / f"{name}.json"
-    env = dict(os.environ)
-    env.update(sandbox.env())
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".cache", "collections"),
-        "ANSIBLE_CALLBACK_PLUGINS": os.path.join(REPO, "tests", "integration", "callback_plugins"),
-        "ANSIBLE_CALLBACKS_ENABLED": "record_results",
-        "CLOUDFLEET_RECORD_FILE": str(record),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-    })
-    env.update(env_overrides or {})
-    command = [ANSIBLE_PLAYBOOK, "-i", str(inventory_path), PLAYBOOK, "-e", json.dumps(extra_vars)]
-    if check:
-        command.append("--check")
-    proc = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
-    records = json.loads(record.read_text()) if record.exists() else []
-    return proc.returncode, proc.stdout + proc.stderr, records
+    return playrun.run_playbook(sandbox, tmp_path, PLAYBOOK, inventory=inventory, extra_vars=extra_vars, name=name,
+                                check=check, env_overrides=env_overrides)
 
 
 def summary_of(records, output):

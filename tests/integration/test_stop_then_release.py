@@ -4,18 +4,16 @@ A mixed fleet on both clouds (running, stopped, protected, stuck, already releas
 inventory-driven form over 300 hosts (call counts from the sandbox's call log), the escalation of
 stuck instances to force, and bad variables refused before any API call.
 """
-import json
 import os
-import subprocess
 import sys
 
 import pytest
 
+import playrun
 from cloudtest import CloudUnderTest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, "playbooks", "stop_then_release.yml")
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 ROLE = "cloudfleet.lifecycle.stop_then_release : "
 SUMMARY_TASK = ROLE + "Summarize"
 MODULE_TASK_PREFIXES = tuple(ROLE + w for w in ("Read", "Stop", "Release", "Schedule", "Verify"))
@@ -23,27 +21,8 @@ MODULE_TASK_PREFIXES = tuple(ROLE + w for w in ("Read", "Stop", "Release", "Sche
 
 def run_playbook(sandbox, tmp_path, playbook=PLAYBOOK, inventory=None, extra_vars=None, name="run"):
     """ansible-playbook on `playbook` with the sandbox's env; returns (rc, output, records)."""
-    if inventory is None:
-        inventory = f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
-    inventory_path = tmp_path / f"{name}.ini"
-    inventory_path.write_text(inventory)
-    record = tmp_path / f"{name}.json"
-    env = dict(os.environ)
-    env.update(sandbox.env())
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".cache", "collections"),
-        "ANSIBLE_CALLBACK_PLUGINS": os.path.join(REPO, "tests", "integration", "callback_plugins"),
-        "ANSIBLE_CALLBACKS_ENABLED": "record_results",
-        "CLOUDFLEET_RECORD_FILE": str(record),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-    })
-    command = [ANSIBLE_PLAYBOOK, "-i", str(inventory_path), playbook, "-e", json.dumps(extra_vars or {})]
-    proc = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600)
-    records = json.loads(record.read_text()) if record.exists() else []
-    return proc.returncode, proc.stdout + proc.stderr, records
+    return playrun.run_playbook(sandbox, tmp_path, playbook, inventory=inventory or playrun.LOCALHOST,
+                                extra_vars=extra_vars or {}, name=name)
 
 
 def summary_of(records, output):
