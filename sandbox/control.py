@@ -42,9 +42,15 @@ class Fault:
     count: int = None  # the next `count` matching calls fail ...
     rate: float = None  # ... or this fraction of them
     message: str = ""
+    seed: int = None  # a seeded rate fault draws from its own generator: repeatable whatever else is called
+    chance: random.Random = field(default=None, repr=False)
 
     def matches(self, action):
         return self.action in ("*", action)
+
+    def as_dict(self):
+        return {"action": self.action, "code": self.code, "http_status": self.http_status, "count": self.count,
+                "rate": self.rate, "message": self.message, "seed": self.seed}
 
 
 class FaultInjector:
@@ -72,6 +78,9 @@ class FaultInjector:
             raise ControlError("'rate' must be a number in (0, 1]")
         if not 400 <= http_status <= 599:
             raise ControlError("'http_status' must be 4xx or 5xx")
+        seed = spec.get("seed")
+        if seed is not None and (rate is None or not isinstance(seed, int) or isinstance(seed, bool)):
+            raise ControlError("'seed' is an integer, and only for a 'rate' fault")
         fault = Fault(
             action=str(spec.get("action", "*")),
             code=code,
@@ -79,6 +88,8 @@ class FaultInjector:
             count=count,
             rate=float(rate) if rate is not None else None,
             message=str(spec.get("message") or f"Injected fault: {code}"),
+            seed=seed,
+            chance=random.Random(seed) if seed is not None else None,
         )
         with self._lock:
             self._faults.append(fault)
@@ -95,7 +106,7 @@ class FaultInjector:
                     if fault.count <= 0:
                         self._faults.remove(fault)
                     return fault
-                if self._random.random() < fault.rate:
+                if (fault.chance or self._random).random() < fault.rate:
                     return fault
             return None
 

@@ -5,9 +5,11 @@ env-file content as a dict (see `Sandbox.env()`).
 """
 import time
 
-# Two of moto's default AMIs. moto gives an instance its AMI's platform, and ami-12c6146b (the
-# image used before) is a Windows Server AMI: Linux is amzn2, Windows Server 2016.
-EC2_IMAGE = "ami-04681a1dbd79675a5"  # amzn2-ami-hvm-2.0.20180810-x86_64-gp2 (Linux)
+# Two of moto's default AMIs. moto gives an instance its AMI's platform (ami-12c6146b, the image
+# used before, is Windows Server), and always attaches the root volume at /dev/sda1 whatever the
+# AMI's RootDeviceName says: the Linux image must have /dev/sda1 as its root device too, or the
+# instance's root volume is not the device its RootDeviceName names.
+EC2_IMAGE = "ami-785db401"  # ubuntu-xenial-16.04-amd64-server-20170721 (Linux, root /dev/sda1)
 EC2_WINDOWS_IMAGE = "ami-b7e93bce"  # Windows_Server-2016-English-Full-Base (Platform: windows)
 EC2_TYPE = "t3.micro"
 ECS_IMAGE = "aliyun_3_x64_20G_alibase_20240819.vhd"

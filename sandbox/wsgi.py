@@ -70,7 +70,7 @@ class ControlledApp:
             return _json_response(start_response, 200, {"reset": emulator.name})
         if route == "faults":
             fault = emulator.faults.add(body)
-            return _json_response(start_response, 200, {"fault": fault.__dict__})
+            return _json_response(start_response, 200, {"fault": fault.as_dict()})
         if route == "faults/clear":
             emulator.faults.clear()
             return _json_response(start_response, 200, {"faults": []})

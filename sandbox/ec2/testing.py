@@ -7,7 +7,7 @@ import time
 import urllib.error
 import urllib.request
 
-IMAGE = "ami-04681a1dbd79675a5"  # one of moto's default AMIs, Linux (amzn2)
+IMAGE = "ami-785db401"  # one of moto's default AMIs, Linux (Ubuntu, root /dev/sda1: see fleet.py)
 WINDOWS_IMAGE = "ami-b7e93bce"  # one of moto's default AMIs, Windows Server 2016 (Platform: windows)
 INSTANCE_TYPE = "t3.micro"
 

@@ -98,7 +98,8 @@ def test_wait_timeout_fails_and_names_the_stuck_ids(cloud, run_play):
 
 def test_throttling_on_30_percent_of_calls_still_converges(cloud, run_play):
     ids = cloud.launch(20)
-    cloud.faults(action="*", code=cloud.throttle_code, http_status=cloud.throttle_status, rate=0.3)
+    # seeded: which calls fail is repeatable, and the first two do (draws 0.24, 0.10)
+    cloud.faults(action="*", code=cloud.throttle_code, http_status=cloud.throttle_status, rate=0.3, seed=4)
     run = run_play([stop_task(cloud, ids)])
     assert run.rc == 0, run.output
     assert any(c["error_code"] == cloud.throttle_code for c in cloud.calls())

@@ -1,5 +1,6 @@
 """Injected faults on the EC2 side: EC2's error format, and botocore's standard retry mode
 retrying throttling / 5xx before the error surfaces. Calls are counted from the call log."""
+import json
 import re
 
 import botocore.retries.standard
@@ -101,3 +102,26 @@ def test_fault_only_hits_its_action(ec2):
     ec2.running()
     assert [c["action"] for c in ec2.calls()] == ["RunInstances"]
     assert ec2.calls()[0]["status"] == 200
+
+
+def _failed_pattern(ec2, calls):
+    for _ in range(calls):
+        ec2.raw(b"Action=DescribeRegions&Version=2016-11-15")
+    return [c["status"] for c in ec2.calls("DescribeRegions")]
+
+
+def test_seeded_rate_fault_fails_the_same_calls_every_time(ec2):
+    patterns = []
+    for _ in range(2):
+        ec2.control("reset")
+        ec2.fault(action="DescribeRegions", code="RequestLimitExceeded", http_status=400, rate=0.3, seed=7)
+        patterns.append(_failed_pattern(ec2, 20))
+    assert patterns[0] == patterns[1]
+    assert 400 in patterns[0] and 200 in patterns[0]
+
+
+@pytest.mark.parametrize("spec", [{"count": 1, "seed": 7}, {"rate": 0.3, "seed": "7"}, {"rate": 0.3, "seed": True}])
+def test_seed_is_an_integer_for_a_rate_fault_only(ec2, spec):
+    status, body = ec2.control("faults", dict({"code": "RequestLimitExceeded", "http_status": 400}, **spec))
+    assert status == 400
+    assert "'seed' is an integer, and only for a 'rate' fault" in json.dumps(body)
