@@ -13,6 +13,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from .wire import AwsError
+
 TARGET_PREFIX = "AmazonSSM."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]+)/")
@@ -26,14 +28,8 @@ INVALID_SIGNATURE = ("InvalidSignatureException",
 INTERNAL_ERROR = ("InternalServerError", "An internal error occurred.")
 
 
-class SsmError(Exception):
+class SsmError(AwsError):
     """An error SSM answers in its JSON format."""
-
-    def __init__(self, code, message, status=400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @dataclass

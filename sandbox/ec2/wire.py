@@ -22,14 +22,18 @@ _INSTANCE_ID = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _INSTANCE_ID_PARAM = re.compile(r"^InstanceId(?:\.\d+)?$")
 
 
-class Ec2Error(Exception):
-    """An error EC2 answers in its own XML format."""
+class AwsError(Exception):
+    """An error an AWS service answers; each protocol renders it in its own format."""
 
     def __init__(self, code, message, status=400):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+
+
+class Ec2Error(AwsError):
+    """An error EC2 answers in its own XML format."""
 
 
 @dataclass
