@@ -41,14 +41,16 @@ def test_set_read_back_unchanged_then_cancel(cloud, run_play):
 def test_release_in_is_rounded_up_to_the_minute(cloud, run_play):
     """release_in counts from now and rounds up, so `90m` is never less than 90 minutes ahead."""
     ids = cloud.launch(1)
+    # The module's "now" lies between these two; the run itself takes seconds.
+    before = datetime.datetime.now(datetime.timezone.utc)
     run = run_play([auto_task(cloud, ids, release_in="90m")])
+    after = datetime.datetime.now(datetime.timezone.utc)
     result = run.result("auto")
     assert not result.get("failed"), run.output
     value = result["instances"][0]["auto_release_time"]
     assert value.endswith(":00Z")
     moment = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    delta = moment - datetime.datetime.now(datetime.timezone.utc)
-    assert datetime.timedelta(minutes=90) <= delta <= datetime.timedelta(minutes=91)
+    assert before + datetime.timedelta(minutes=90) <= moment <= after + datetime.timedelta(minutes=91)
 
 
 def test_check_mode_sets_nothing(cloud, run_play):
