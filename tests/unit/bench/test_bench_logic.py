@@ -93,3 +93,18 @@ def test_goals_are_met_exactly_at_their_limits_and_not_beyond(bench):
         "module start (aws) within 1.5x a plain boto3 client start": True,
         "module start (alicloud) within 1.5x a plain tea-openapi client start": False,
     }
+
+
+def test_a_sweep_is_judged_at_n_1000_not_at_its_largest_n(bench):
+    def sweep_run(n, time_vs_floor):
+        return {"n": n, "cases": {"ours_inventory": case(time_vs_floor, 1.0, 1.0),
+                                  "ours_list": case(time_vs_floor, 1.0, 1.0)}, "ratios": {}}
+
+    result = {"runs": [sweep_run(100, 9.0), sweep_run(1000, 1.5), sweep_run(3000, 9.0)]}
+    times = {g["goal"]: g["met"] for g in bench.goals(result) if "time" in g["goal"]}
+    assert times == {"N=1000 ours_inventory: time within 2x the floor": True,
+                     "N=1000 ours_list: time within 2x the floor": True}
+    result = {"runs": [sweep_run(10, 1.5), sweep_run(100, 9.0)]}
+    times = {g["goal"]: g["met"] for g in bench.goals(result) if "time" in g["goal"]}
+    assert times == {"N=100 ours_inventory: time within 2x the floor": False,
+                     "N=100 ours_list: time within 2x the floor": False}
