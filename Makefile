@@ -84,9 +84,9 @@ N ?= 1000
 REPEAT ?= 3
 SWEEP ?=
 PER_HOST_CAP ?= 20
-OUT ?= bench/results
+OUT ?=
 bench: collection
-	$(PY) bench/run.py --n $(N) --repeat $(REPEAT) --per-host-cap $(PER_HOST_CAP) --out $(OUT) $(if $(filter 1,$(SWEEP)),--sweep)
+	$(PY) bench/run.py --n $(N) --repeat $(REPEAT) --per-host-cap $(PER_HOST_CAP) $(if $(OUT),--out $(OUT)) $(if $(filter 1,$(SWEEP)),--sweep)
 
 clean:
 	rm -rf $(VENV) .cache

@@ -401,7 +401,7 @@ def module_start(bench, repeat, aws_skip_reason):
 
 # ---------------------------------------------------------------- report
 def goals(result):
-    """The issue's goals, each met or not, at N=1000 (the issue's figure) when the run has it, else its largest N."""
+    """The issue's goals, each met or not, at GOAL_N when the run has it, else at its largest N."""
     runs = result["runs"]
     run = next((r for r in runs if r["n"] == GOAL_N), runs[-1])
     c = run["cases"]
