@@ -15,6 +15,10 @@ scheme separately; the SDK sends `Host: 127.0.0.1:PORT` and builds `http://127.0
 Cloud Assistant (RunCommand, DescribeInvocationResults, DescribeInvocations, StopInvocation)
 really runs shell scripts in a scratch dir per instance: see `invocations` and sandbox/commands.py.
 
+Regions: one endpoint serves cn-hangzhou, cn-shanghai, cn-beijing and ap-southeast-1
+(`models.REGIONS`, listed by DescribeRegions); the env file's ALIBABA_CLOUD_REGION_ID stays
+cn-hangzhou. A request's RegionId scopes it to that region (see the `models` docstring).
+
 Every ECS action is `POST /` with the API parameters in the query string. With the default
 Config the request is signed ACS3-HMAC-SHA256 (action/version in x-acs-* headers); with
 `Config(signature_algorithm="v2")` it is the older HMAC-SHA1 query signature. Both are
@@ -24,7 +28,7 @@ accepted. Errors raise `alibabacloud_tea_openapi.exceptions.ClientException` (4x
 """
 from sandbox.control import ControlError
 from sandbox.ecs.invocations import Invocations
-from sandbox.ecs.models import EcsError, EcsModel
+from sandbox.ecs.models import REGION, EcsError, EcsModel
 from sandbox.ecs.responses import EcsApi
 from sandbox.ecs.signature import Verifier
 from sandbox.emulator import Emulator, make_credentials
@@ -71,5 +75,5 @@ class EcsEmulator(Emulator):
             "ALIBABA_CLOUD_ECS_ENDPOINT": endpoint_url,
             "ALIBABA_CLOUD_ACCESS_KEY_ID": self.credentials.access_key_id,
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.credentials.access_key_secret,
-            "ALIBABA_CLOUD_REGION_ID": "cn-hangzhou",
+            "ALIBABA_CLOUD_REGION_ID": REGION,  # the default region; the others are a RegionId away
         }

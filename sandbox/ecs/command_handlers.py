@@ -1,5 +1,9 @@
 """Wire side of Cloud Assistant: RunCommand, DescribeInvocationResults, DescribeInvocations,
-StopInvocation. Params in, `Invocations` (sandbox/ecs/invocations.py) called, ECS body out."""
+StopInvocation. Params in, `Invocations` (sandbox/ecs/invocations.py) called, ECS body out.
+
+RegionId is required by all four (their SDK request models say so) and has been checked
+(missing, unknown) by responses._check_region before a handler runs; each passes it on, so an
+invocation lives in the region of its RunCommand."""
 from sandbox.ecs.invocations import decode_content
 from sandbox.ecs.paging import Page
 from sandbox.ecs.params import bad, missing
@@ -15,7 +19,7 @@ def _timeout(p):
 
 
 def run_command(invocations, p):
-    p.str("RegionId", required=True)
+    region = p.str("RegionId", required=True)
     command_type = p.str("Type", required=True)
     raw = p.get("CommandContent")
     if raw in (None, ""):
@@ -31,13 +35,13 @@ def run_command(invocations, p):
         instance_ids, command_type, content, timeout=_timeout(p), working_dir=p.str("WorkingDir"),
         username=p.str("Username"), name=p.str("Name"), description=p.str("Description"),
         repeat_mode=p.str("RepeatMode"), frequency=p.str("Frequency"), keep_command=p.bool("KeepCommand"),
-        client_token=p.str("ClientToken"),
+        client_token=p.str("ClientToken"), region=region,
         fingerprint=tuple(sorted((k, v) for k, v in p.raw.items() if k != "ClientToken")))
     return {"InvokeId": invoke_id, "CommandId": command_id}
 
 
 def describe_invocation_results(invocations, p):
-    p.str("RegionId", required=True)
+    region = p.str("RegionId", required=True)
     if p.bool("IncludeHistory"):
         raise bad("IncludeHistory", "true", " The sandbox keeps no history of scheduled commands.")
     rows, paging = invocations.describe_results(
@@ -45,12 +49,12 @@ def describe_invocation_results(invocations, p):
         command_id=p.str("CommandId"),
         record_status=p.str("InvokeRecordStatus", choices=("Running", "Finished", "Success", "Failed",
                                                            "PartialFailed", "Stopped", "Stopping")),
-        encoding=p.get("ContentEncoding"))
+        encoding=p.get("ContentEncoding"), region=region)
     return {"Invocation": {"InvocationResults": {"InvocationResult": rows}, **paging}}
 
 
 def describe_invocations(invocations, p):
-    p.str("RegionId", required=True)
+    region = p.str("RegionId", required=True)
     include_output = p.bool("IncludeOutput")
     if include_output and not (p.str("InvokeId") or p.str("InstanceId")):
         raise missing("InvokeId")
@@ -58,13 +62,15 @@ def describe_invocations(invocations, p):
         Page.from_params(p.raw, max_size=MAX_PAGE), invoke_id=p.str("InvokeId"), instance_id=p.str("InstanceId"),
         command_id=p.str("CommandId"), command_name=p.str("CommandName"),
         command_type=p.str("CommandType", choices=("RunShellScript", "RunPowerShellScript", "RunBatScript")),
-        invoke_status=p.str("InvokeStatus"), include_output=include_output, encoding=p.get("ContentEncoding"))
+        invoke_status=p.str("InvokeStatus"), include_output=include_output, encoding=p.get("ContentEncoding"),
+        region=region)
     return {"Invocations": {"Invocation": rows}, **paging}
 
 
 def stop_invocation(invocations, p):
-    p.str("RegionId", required=True)
-    invocations.stop_invocation(p.str("InvokeId", required=True), p.ids("InstanceId", required=False, limit=50))
+    region = p.str("RegionId", required=True)
+    invocations.stop_invocation(p.str("InvokeId", required=True), p.ids("InstanceId", required=False, limit=50),
+                                region=region)
 
 
 COMMAND_HANDLERS = {

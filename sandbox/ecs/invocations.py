@@ -40,13 +40,17 @@ Sandbox choices (documented where ECS is silent):
 - WorkingDir defaults to /root (Linux), mapped inside the instance's scratch dir.
 - A script whose instance is released while it runs is killed and reads Failed /
   InstanceReleased; one whose instance stops under it, Failed / ExecutionInterrupted.
+- An invocation belongs to its RunCommand's RegionId (required there, as in the other three
+  actions, by the SDK's request models): RunCommand finds only that region's instances (one of
+  another region is InvalidInstance.NotFound, as an unknown id), DescribeInvocation(s|Results)
+  list only that region's invocations and StopInvocation finds only them (InvalidInvokeId.NotFound).
 """
 import base64
 import binascii
 import itertools
 
 from sandbox import commands as engine
-from sandbox.ecs.models import RUNNING, EcsError, iso_second
+from sandbox.ecs.models import REGION, RUNNING, EcsError, iso_second
 
 COMMAND_TYPES = {"RunShellScript": "sh", "RunPowerShellScript": "powershell", "RunBatScript": "bat"}
 WINDOWS_TYPES = ("RunPowerShellScript", "RunBatScript")
@@ -165,8 +169,9 @@ def legacy_invoke_status(overall):
 
 class Invocation:
     def __init__(self, seq, invoke_id, command_id, command_type, content, name, description, timeout,
-                 working_dir, username, keep_command, created):
+                 working_dir, username, keep_command, created, region=REGION):
         self.seq = seq
+        self.region = region  # RunCommand's RegionId
         self.invoke_id, self.command_id = invoke_id, command_id
         self.command_type, self.content = command_type, content
         self.name, self.description = name, description
@@ -196,7 +201,7 @@ class Invocations:
 
     def run_command(self, instance_ids, command_type, content, timeout=60, working_dir=None, username=None,
                     name=None, description=None, repeat_mode=None, frequency=None, keep_command=False,
-                    client_token=None, fingerprint=None):
+                    client_token=None, fingerprint=None, region=REGION):
         """(InvokeId, CommandId). A repeated ClientToken with the same request returns the first
         answer and runs nothing (so an SDK retry runs the script once); with another request it is
         IdempotentParameterMismatch, as ECS documents."""
@@ -228,13 +233,13 @@ class Invocations:
                     raise forbidden("IdempotentParameterMismatch",
                                     "The specified parameter has changed while using an already used clientToken.")
                 return seen[1], seen[2]
-            instances = [self._check_instance(i, command_type) for i in dict.fromkeys(instance_ids)]
+            instances = [self._check_instance(i, command_type, region) for i in dict.fromkeys(instance_ids)]
             windows = command_type in WINDOWS_TYPES
             invocation = Invocation(
                 next(self._seq), self.model._new_id("t-", self.invocations), self.model._new_id("c-", ()),
                 command_type, content, name or "", description or "", timeout,
                 working_dir or ("C:\\Windows\\system32" if windows else "/root"),
-                username or ("System" if windows else "root"), keep_command, self.model._now())
+                username or ("System" if windows else "root"), keep_command, self.model._now(), region=region)
             self.invocations[invocation.invoke_id] = invocation
             for inst in instances:
                 execution = self.runner.start(
@@ -245,9 +250,9 @@ class Invocations:
                 self._tokens[client_token] = (fingerprint, invocation.invoke_id, invocation.command_id)
             return invocation.invoke_id, invocation.command_id
 
-    def _check_instance(self, instance_id, command_type):
+    def _check_instance(self, instance_id, command_type, region=None):
         try:
-            inst = self.model._get(instance_id)
+            inst = self.model._get(instance_id, region)
         except EcsError:
             raise EcsError("InvalidInstance.NotFound", 404, "The specified instance does not exist.")
         if inst.status != RUNNING:
@@ -314,9 +319,11 @@ class Invocations:
             "Repeats": 1 if execution.started_at else 0,
         }
 
-    def _rows(self, invoke_id=None, instance_id=None, command_id=None):
+    def _rows(self, invoke_id=None, instance_id=None, command_id=None, region=None):
         for invocation in self.invocations.values():
-            if (invoke_id and invocation.invoke_id != invoke_id) or (command_id and invocation.command_id != command_id):
+            if (region is not None and invocation.region != region) \
+                    or (invoke_id and invocation.invoke_id != invoke_id) \
+                    or (command_id and invocation.command_id != command_id):
                 continue
             for record in invocation.records:
                 if instance_id and record.instance_id != instance_id:
@@ -324,10 +331,10 @@ class Invocations:
                 yield invocation, record
 
     def describe_results(self, page, invoke_id=None, instance_id=None, command_id=None, record_status=None,
-                         encoding=None):
+                         encoding=None, region=None):
         with self.lock:
             rows = []
-            for invocation, record in self._rows(invoke_id, instance_id, command_id):
+            for invocation, record in self._rows(invoke_id, instance_id, command_id, region):
                 fields = self._result_fields(invocation, record, encoding)
                 fields["InvokeRecordStatus"] = RECORD_STATUS[fields["InvocationStatus"]]
                 if record_status and record_status not in (fields["InvokeRecordStatus"], fields["InvocationStatus"]):
@@ -340,11 +347,13 @@ class Invocations:
             return [fields for _, fields in items], paging
 
     def describe_invocations(self, page, invoke_id=None, instance_id=None, command_id=None, command_name=None,
-                             command_type=None, invoke_status=None, include_output=False, encoding=None):
+                             command_type=None, invoke_status=None, include_output=False, encoding=None,
+                             region=None):
         with self.lock:
             out = []
             for invocation in self.invocations.values():
-                if (invoke_id and invocation.invoke_id != invoke_id) or \
+                if (region is not None and invocation.region != region) or \
+                        (invoke_id and invocation.invoke_id != invoke_id) or \
                         (command_id and invocation.command_id != command_id) or \
                         (command_type and invocation.command_type != command_type) or \
                         (command_name and not instance_id and invocation.name != command_name):
@@ -383,10 +392,10 @@ class Invocations:
 
     # ---- StopInvocation -----------------------------------------------------------------------
 
-    def stop_invocation(self, invoke_id, instance_ids=None):
+    def stop_invocation(self, invoke_id, instance_ids=None, region=None):
         with self.lock:
             invocation = self.invocations.get(invoke_id)
-            if invocation is None:
+            if invocation is None or (region is not None and invocation.region != region):
                 raise EcsError("InvalidInvokeId.NotFound", 404, "The specified invoke ID does not exist.")
             wanted = set(instance_ids or [])
             executions = [r.execution for r in invocation.records if not wanted or r.instance_id in wanted]

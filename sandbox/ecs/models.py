@@ -29,6 +29,17 @@ Choices where ECS docs are silent or vague (documented here so the module-writer
 - A Cloud Assistant exit code 193/194 stops/reboots the instance from inside the guest
   (`stop_from_guest` / `reboot_from_guest`): the normal Stopping/Starting transitions, no
   API call recorded.
+- Regions: instances, disks, snapshots, self-owned images and Cloud Assistant invocations
+  belong to the region they were made in (see REGIONS); public images exist in every region.
+  An action whose request has a RegionId (RunInstances, DescribeInstances, StopInstances, ...)
+  sees only that region: another region's resource answers exactly as an unknown id does.
+  Actions whose SDK request model has no RegionId at all (StopInstance, StartInstance,
+  RebootInstance, DeleteInstance, ModifyInstanceAttribute, CreateSnapshot) find the resource
+  by id in whatever region it is in: the real cloud routes them by the regional endpoint the
+  client calls, and the sandbox has one endpoint for every region. Ids are unique across
+  regions, so the control API (stuck, events, health, image failures) also works by id alone.
+- A method's `region=None` means "any region" (region-less actions, the control API); the
+  HTTP layer checks RegionId (missing, unknown) before it calls the model.
 """
 import calendar
 import fnmatch
@@ -45,8 +56,37 @@ HEALTH_CODES = {"Ok": 0, "Impaired": 1, "Initializing": 2, "InsufficientData": 3
 
 MIN_RELEASE_DELAY = 30 * 60
 MAX_RELEASE_DELAY = 3 * 366 * 24 * 3600
-REGION = "cn-hangzhou"
-DEFAULT_ZONE = "cn-hangzhou-i"
+
+# The regions the sandbox serves: RegionId -> (LocalName in zh-CN, LocalName in English, zones, the
+# first being the default zone). Region ids and English names as the ECS API reference for
+# DescribeRegions gives them (https://www.alibabacloud.com/help/en/doc-detail/25609.htm), zone ids
+# of the form <RegionId>-<letter> as ECS names its zones; the zh-CN names are the ones Alibaba
+# Cloud's Chinese documentation uses. DescribeRegions' AcceptLanguage defaults to zh-CN (the SDK's
+# DescribeRegionsRequest docstring); any other language is answered in English (a sandbox choice).
+REGIONS = {
+    "cn-hangzhou": ("华东1（杭州）", "China (Hangzhou)",
+                    ("cn-hangzhou-i", "cn-hangzhou-h", "cn-hangzhou-j", "cn-hangzhou-k")),
+    "cn-shanghai": ("华东2（上海）", "China (Shanghai)", ("cn-shanghai-l", "cn-shanghai-m", "cn-shanghai-n")),
+    "cn-beijing": ("华北2（北京）", "China (Beijing)", ("cn-beijing-h", "cn-beijing-i", "cn-beijing-k", "cn-beijing-l")),
+    "ap-southeast-1": ("新加坡", "Singapore", ("ap-southeast-1-c", "ap-southeast-1-a", "ap-southeast-1-b")),
+}
+REGION = "cn-hangzhou"  # the env file's ALIBABA_CLOUD_REGION_ID, and the region of a model call that names none
+DEFAULT_ZONE = REGIONS[REGION][2][0]
+
+
+def region_endpoint(region_id):
+    """The regional endpoint, ecs.<RegionId>.aliyuncs.com (the form the ECS endpoint list gives)."""
+    return f"ecs.{region_id}.aliyuncs.com"
+
+
+def check_region(region_id):
+    """InvalidRegionId.NotFound (404) for a RegionId the sandbox does not serve: the real service's
+    answer, as quoted in kubernetes/cloud-provider-alibaba-cloud issue #81 ("Status Code: 404
+    Code: InvalidRegionId.NotFound Message: The specified RegionId does not exist.")."""
+    if region_id not in REGIONS:
+        raise EcsError("InvalidRegionId.NotFound", 404, "The specified RegionId does not exist.")
+    return region_id
+
 
 PUBLIC_IMAGES = [
     # (ImageId, OSType, OSName, Platform, size GiB)
@@ -128,6 +168,7 @@ class Instance:
     stopped_mode: str = "Not-applicable"
     disk_ids: list = field(default_factory=list)
     started: float = None  # clock time it last reached Running (StartTime)
+    region: str = REGION  # RunInstances' RegionId
 
 
 @dataclass
@@ -140,6 +181,7 @@ class Disk:
     device: str
     image_id: str
     created: float
+    region: str = REGION  # its instance's region
 
 
 @dataclass
@@ -151,6 +193,7 @@ class Snapshot:
     tags: dict
     created: float
     ready_at: float
+    region: str = REGION  # its disk's region
 
 
 @dataclass
@@ -168,6 +211,7 @@ class Image:
     ready_at: float
     source_instance: str = None
     source_snapshot: str = None
+    region: str = None  # CreateImage's RegionId; None for a public image, which every region has
 
 
 def _locked(method):
@@ -258,9 +302,10 @@ class EcsModel:
         for disk_id in inst.disk_ids:
             self.disks.pop(disk_id, None)
 
-    def _get(self, instance_id):
+    def _get(self, instance_id, region=None):
+        """The instance, settled; one of another region than `region` is as unknown as a wrong id."""
         inst = self.instances.get(instance_id)
-        if inst is None:
+        if inst is None or (region is not None and inst.region != region):
             raise not_found("Instance", instance_id)
         self._settle(inst)
         return inst
@@ -283,17 +328,33 @@ class EcsModel:
 
     @_locked
     def known(self, instance_ids):
+        """The ids of instances that exist, in any region (the control API works by id alone)."""
         return [i for i in instance_ids if i in self.instances]
+
+    # ---- regions -------------------------------------------------------------------------
+
+    @staticmethod
+    def describe_regions(language=None):
+        """DescribeRegions' Region items (shape: the SDK's DescribeRegionsResponseBody)."""
+        chinese = (language or "zh-CN") == "zh-CN"
+        return [{"RegionId": region_id, "LocalName": zh if chinese else en,
+                 "RegionEndpoint": region_endpoint(region_id), "Status": "available"}
+                for region_id, (zh, en, _zones) in REGIONS.items()]
 
     # ---- instances -----------------------------------------------------------------------
 
     @_locked
     def run_instances(self, image_id, instance_type, amount=1, vswitch_id=None, security_group_ids=(),
                       instance_name=None, tags=None, deletion_protection=False, auto_release_time=None,
-                      zone_id=None, system_disk=None, data_disks=(), dry_run=False):
+                      zone_id=None, system_disk=None, data_disks=(), dry_run=False, region=REGION):
+        zones = REGIONS[check_region(region)][2]
         image = self.images.get(image_id)
-        if image is None or self._image_status(image) != "Available":
+        if image is None or not self._image_in(image, region) or self._image_status(image) != "Available":
             raise EcsError("InvalidImageId.NotFound", 404, f"The specified ImageId {image_id} does not exist.")
+        if zone_id and zone_id not in zones:
+            # ECS's code for a zone it does not know (404), e.g. in the CreateCapacityReservation and
+            # CreateDisk error tables: a zone of another region is not a zone of this one.
+            raise EcsError("InvalidZoneId.NotFound", 404, "The specified zone does not exist.")
         release_at = self._check_release_time(auto_release_time) if auto_release_time else None
         if dry_run:
             raise dry_run_passed()
@@ -304,8 +365,9 @@ class EcsModel:
                 id=self._new_id("i-", self.instances), seq=self._next_seq(), name=instance_name or "",
                 instance_type=instance_type, image_id=image_id, os_type=image.os_type,
                 vswitch_id=vswitch_id or "", security_group_ids=list(security_group_ids),
-                zone_id=zone_id or DEFAULT_ZONE, tags=dict(tags or {}), deletion_protection=deletion_protection,
+                zone_id=zone_id or zones[0], tags=dict(tags or {}), deletion_protection=deletion_protection,
                 created=now, until=now + float(self.ctx.transition_seconds), auto_release_at=release_at,
+                region=region,
             )
             inst.name = inst.name or inst.id
             sys_disk = system_disk or {}
@@ -313,7 +375,8 @@ class EcsModel:
             specs += [("data", d.get("Category", "cloud_essd"), d.get("Size", 40)) for d in data_disks]
             for index, (kind, category, size) in enumerate(specs):
                 disk = Disk(self._new_id("d-", self.disks), inst.id, kind, category, int(size),
-                            f"/dev/xvd{chr(ord('a') + index)}", image_id if kind == "system" else "", now)
+                            f"/dev/xvd{chr(ord('a') + index)}", image_id if kind == "system" else "", now,
+                            region=region)
                 self.disks[disk.id] = disk
                 inst.disk_ids.append(disk.id)
             self.instances[inst.id] = inst
@@ -325,7 +388,7 @@ class EcsModel:
     def _render(self, inst):
         return {
             "InstanceId": inst.id, "InstanceName": inst.name, "Status": inst.status,
-            "InstanceType": inst.instance_type, "RegionId": REGION, "ZoneId": inst.zone_id,
+            "InstanceType": inst.instance_type, "RegionId": inst.region, "ZoneId": inst.zone_id,
             "ImageId": inst.image_id, "OSType": inst.os_type, "InstanceChargeType": "PostPaid",
             "InstanceNetworkType": "vpc" if inst.vswitch_id else "classic",
             "VpcAttributes": {"VSwitchId": inst.vswitch_id, "VpcId": "vpc-sandbox0001" if inst.vswitch_id else "",
@@ -346,12 +409,14 @@ class EcsModel:
         return True
 
     def _select(self, instance_ids=None, status=None, name=None, tags=(), zone_id=None, vswitch_id=None,
-                image_id=None, instance_type=None):
+                image_id=None, instance_type=None, region=None):
         pool = ([self.instances[i] for i in dict.fromkeys(instance_ids) if i in self.instances]
                 if instance_ids is not None else list(self.instances.values()))
         now = self._now()
         out = []
         for inst in pool:
+            if region is not None and inst.region != region:
+                continue
             self._settle(inst, now)
             if status and inst.status != status:
                 continue
@@ -373,14 +438,14 @@ class EcsModel:
         return [self._render(i) for i in items], paging
 
     @_locked
-    def describe_instance_status(self, page, instance_ids=None, zone_id=None):
-        found = self._select(instance_ids=instance_ids, zone_id=zone_id)
+    def describe_instance_status(self, page, instance_ids=None, zone_id=None, region=None):
+        found = self._select(instance_ids=instance_ids, zone_id=zone_id, region=region)
         items, paging = page.apply(found, key=lambda i: i.seq)
         return [{"InstanceId": i.id, "Status": i.status} for i in items], paging
 
     @_locked
-    def describe_full_status(self, page, instance_ids=None, status=None, health=None):
-        found = self._select(instance_ids=instance_ids, status=status)
+    def describe_full_status(self, page, instance_ids=None, status=None, health=None, region=None):
+        found = self._select(instance_ids=instance_ids, status=status, region=region)
         rows = []
         for inst in found:
             word = self._health_word(inst)
@@ -442,12 +507,13 @@ class EcsModel:
         allowed = {"stop": (RUNNING, STOPPING), "start": (STOPPED,), "reboot": (RUNNING,)}[action]
         return status in allowed
 
-    def _batch(self, action, instance_ids, all_together, dry_run, act):
-        """Shared shape of StopInstances/StartInstances/RebootInstances."""
+    def _batch(self, action, instance_ids, all_together, dry_run, act, region=None):
+        """Shared shape of StopInstances/StartInstances/RebootInstances (and their singular forms,
+        region=None: found in any region)."""
         checked = []
         for instance_id in instance_ids:
             try:
-                inst = self._get(instance_id)
+                inst = self._get(instance_id, region)
                 if not self._can(action, inst.status):
                     raise incorrect_status(inst.status)
                 checked.append((instance_id, inst, None))
@@ -469,9 +535,10 @@ class EcsModel:
         return responses
 
     @_locked
-    def stop_instances(self, instance_ids, force=False, stopped_mode=None, all_together=True, dry_run=False):
+    def stop_instances(self, instance_ids, force=False, stopped_mode=None, all_together=True, dry_run=False,
+                       region=None):
         return self._batch("stop", instance_ids, all_together, dry_run,
-                           lambda inst: self._stop_one(inst, force, stopped_mode))
+                           lambda inst: self._stop_one(inst, force, stopped_mode), region)
 
     def _start_one(self, inst):
         previous = inst.status
@@ -479,8 +546,8 @@ class EcsModel:
         return previous, inst.status
 
     @_locked
-    def start_instances(self, instance_ids, all_together=True, dry_run=False):
-        return self._batch("start", instance_ids, all_together, dry_run, self._start_one)
+    def start_instances(self, instance_ids, all_together=True, dry_run=False, region=None):
+        return self._batch("start", instance_ids, all_together, dry_run, self._start_one, region)
 
     def _reboot_one(self, inst, force):
         previous = inst.status
@@ -488,8 +555,9 @@ class EcsModel:
         return previous, inst.status
 
     @_locked
-    def reboot_instances(self, instance_ids, force=False, all_together=True, dry_run=False):
-        return self._batch("reboot", instance_ids, all_together, dry_run, lambda inst: self._reboot_one(inst, force))
+    def reboot_instances(self, instance_ids, force=False, all_together=True, dry_run=False, region=None):
+        return self._batch("reboot", instance_ids, all_together, dry_run, lambda inst: self._reboot_one(inst, force),
+                           region)
 
     @_locked
     def stop_from_guest(self, instance_id):
@@ -508,10 +576,10 @@ class EcsModel:
     # ---- release -------------------------------------------------------------------------
 
     @_locked
-    def delete_instances(self, instance_ids, force=False, dry_run=False):
+    def delete_instances(self, instance_ids, force=False, dry_run=False, region=None):
         """All or nothing, as DeleteInstances is: every id is checked before any is released."""
         for instance_id in instance_ids:
-            inst = self._get(instance_id)
+            inst = self._get(instance_id, region)
             if inst.deletion_protection:
                 raise EcsError("InvalidOperation.DeletionProtection", 403,
                                f"The instance {instance_id} has deletion protection enabled; "
@@ -524,8 +592,8 @@ class EcsModel:
             self._remove(instance_id)
 
     @_locked
-    def set_auto_release_time(self, instance_id, text, dry_run=False):
-        inst = self._get(instance_id)
+    def set_auto_release_time(self, instance_id, text, dry_run=False, region=None):
+        inst = self._get(instance_id, region)
         at = self._check_release_time(text) if text else None
         if dry_run:
             raise dry_run_passed()
@@ -548,14 +616,14 @@ class EcsModel:
     def _render_disk(self, disk):
         return {
             "DiskId": disk.id, "InstanceId": disk.instance_id, "Type": disk.type, "Category": disk.category,
-            "Size": disk.size, "Device": disk.device, "Status": "In_use", "RegionId": REGION,
+            "Size": disk.size, "Device": disk.device, "Status": "In_use", "RegionId": disk.region,
             "ZoneId": self.instances[disk.instance_id].zone_id, "ImageId": disk.image_id,
             "DeleteWithInstance": True, "Portable": disk.type == "data", "CreationTime": iso_minute(disk.created),
             "DiskName": "", "Tags": {"Tag": []},
         }
 
     @_locked
-    def describe_disks(self, page, instance_id=None, disk_ids=None, disk_type=None):
+    def describe_disks(self, page, instance_id=None, disk_ids=None, disk_type=None, region=None):
         if disk_ids is not None:
             pool = [self.disks[d] for d in dict.fromkeys(disk_ids) if d in self.disks]
         elif instance_id:
@@ -564,18 +632,21 @@ class EcsModel:
         else:
             pool = list(self.disks.values())
         pool = [d for d in pool if (not instance_id or d.instance_id == instance_id)
-                and (not disk_type or disk_type == "all" or d.type == disk_type)]
+                and (not disk_type or disk_type == "all" or d.type == disk_type)
+                and (region is None or d.region == region)]
         items, paging = page.apply(pool)
         return [self._render_disk(d) for d in items], paging
 
     @_locked
     def create_snapshot(self, disk_id, name=None, tags=None):
+        """CreateSnapshot has no RegionId (SDK CreateSnapshotRequest): the disk is found in any region,
+        and the snapshot is in the disk's region."""
         disk = self.disks.get(disk_id)
         if disk is None:
             raise EcsError("InvalidDiskId.NotFound", 404, f"The specified DiskId {disk_id} does not exist.")
         now = self._now()
         snap = Snapshot(self._new_id("s-", self.snapshots), self._next_seq(), name or "", disk, dict(tags or {}),
-                        now, now + float(self.ctx.transition_seconds))
+                        now, now + float(self.ctx.transition_seconds), region=disk.region)
         self.snapshots[snap.id] = snap
         return snap.id
 
@@ -587,11 +658,14 @@ class EcsModel:
         return min(99, int(100 * (now - created) / span))
 
     @_locked
-    def describe_snapshots(self, page, snapshot_ids=None, disk_id=None, instance_id=None, status=None, name=None):
+    def describe_snapshots(self, page, snapshot_ids=None, disk_id=None, instance_id=None, status=None, name=None,
+                           region=None):
         pool = ([self.snapshots[s] for s in dict.fromkeys(snapshot_ids) if s in self.snapshots]
                 if snapshot_ids is not None else list(self.snapshots.values()))
         out = []
         for snap in pool:
+            if region is not None and snap.region != region:
+                continue
             progress = self._progress(snap.created, snap.ready_at)
             state = "accomplished" if progress == 100 else "progressing"
             if (disk_id and snap.disk.id != disk_id) or (instance_id and snap.disk.instance_id != instance_id) \
@@ -615,20 +689,27 @@ class EcsModel:
     def _image_status(self, image):
         return "Available" if self._now() >= image.ready_at else "Creating"
 
+    @staticmethod
+    def _image_in(image, region):
+        """A public image is in every region; an own image only in the one it was made in."""
+        return region is None or image.region is None or image.region == region
+
     @_locked
-    def create_image(self, instance_id=None, snapshot_id=None, name=None, tags=None, dry_run=False):
+    def create_image(self, instance_id=None, snapshot_id=None, name=None, tags=None, dry_run=False, region=REGION):
+        """The image is in CreateImage's RegionId; its instance or snapshot must be there too."""
         if instance_id:
-            inst = self._get(instance_id)
+            inst = self._get(instance_id, region)
             if instance_id in self.image_failures:
                 raise EcsError("IncorrectInstanceStatus", 403, f"The instance {instance_id} cannot be imaged: "
                                                                "its host does not answer (sandbox image failure).")
             source = self.images.get(inst.image_id)
         else:
             snap = self.snapshots.get(snapshot_id)
-            if snap is None:
+            if snap is None or snap.region != region:
                 raise EcsError("InvalidSnapshotId.NotFound", 404, f"The specified SnapshotId {snapshot_id} does not exist.")
             source = self.images.get(snap.disk.image_id)
-        if name and any(i.name == name and i.owner == "self" for i in self.images.values()):
+        # an image name is taken within a region (images are regional resources)
+        if name and any(i.name == name and i.owner == "self" and i.region == region for i in self.images.values()):
             raise EcsError("InvalidImageName.Duplicated", 400, "The specified ImageName is already in use.")
         if dry_run:
             raise dry_run_passed()
@@ -637,16 +718,18 @@ class EcsModel:
         image = Image(image_id, self._next_seq(), name or image_id, source.os_type if source else "linux",
                       source.os_name if source else "", source.platform if source else "", source.size if source else 20,
                       "self", dict(tags or {}), now, now + float(self.ctx.transition_seconds),
-                      source_instance=instance_id, source_snapshot=snapshot_id)
+                      source_instance=instance_id, source_snapshot=snapshot_id, region=region)
         self.images[image_id] = image
         return image_id
 
     @_locked
-    def describe_images(self, page, image_ids=None, name=None, statuses=("Available",), owner=None):
+    def describe_images(self, page, image_ids=None, name=None, statuses=("Available",), owner=None, region=None):
         pool = ([self.images[i] for i in dict.fromkeys(image_ids) if i in self.images]
                 if image_ids is not None else list(self.images.values()))
         out = []
         for image in sorted(pool, key=lambda i: i.seq):
+            if not self._image_in(image, region):
+                continue
             state = self._image_status(image)
             if (statuses and state not in statuses) or (name and not fnmatch.fnmatchcase(image.name, name)) \
                     or (owner and image.owner != owner):
@@ -663,9 +746,9 @@ class EcsModel:
         return items, paging
 
     @_locked
-    def delete_image(self, image_id, dry_run=False):
+    def delete_image(self, image_id, dry_run=False, region=None):
         image = self.images.get(image_id)
-        if image is None or image.owner != "self":
+        if image is None or image.owner != "self" or not self._image_in(image, region):
             raise EcsError("InvalidImageId.NotFound", 404, f"The specified ImageId {image_id} does not exist in this account.")
         if dry_run:
             raise dry_run_passed()

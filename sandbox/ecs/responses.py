@@ -9,13 +9,27 @@ import uuid
 from urllib.parse import parse_qsl
 
 from sandbox.ecs.command_handlers import COMMAND_HANDLERS
-from sandbox.ecs.models import EcsError
+from sandbox.ecs.models import REGION, REGIONS, EcsError, check_region, region_endpoint
 from sandbox.ecs.paging import Page
-from sandbox.ecs.params import Params, bad
+from sandbox.ecs.params import Params, bad, missing
 from sandbox.ecs.signature import AuthError
 
 VERSION = "2014-05-26"
-HOST_ID = "ecs.cn-hangzhou.aliyuncs.com"
+HOST_ID = region_endpoint(REGION)  # an error's HostId when the request names no region the sandbox serves
+
+# The actions whose SDK request model (alibabacloud_ecs20140526/models/_<action>_request.py) has a
+# RegionId: True where its docstring says "This parameter is required.", False where it is optional.
+# Such an action sees only that region's resources. An action not listed (StopInstance,
+# StartInstance, RebootInstance, DeleteInstance, ModifyInstanceAttribute, CreateSnapshot,
+# DescribeRegions) has no RegionId and addresses resources by id in any region.
+REGION_PARAM = {
+    "RunInstances": True, "DescribeInstances": True, "DescribeInstanceStatus": True,
+    "DescribeInstancesFullStatus": True, "StopInstances": True, "StartInstances": True,
+    "RebootInstances": True, "DeleteInstances": True, "ModifyInstanceAutoReleaseTime": False,
+    "DescribeDisks": True, "DescribeSnapshots": True, "CreateImage": True, "DescribeImages": True,
+    "DeleteImage": True, "RunCommand": True, "DescribeInvocationResults": True, "DescribeInvocations": True,
+    "StopInvocation": True,
+}
 # Wire fields that are signature or protocol plumbing, not API parameters (kept out of the call log).
 BOILERPLATE = {"AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce",
                "SignatureType", "Timestamp", "Format", "Version", "Action", "SecurityToken", "BearerToken"}
@@ -33,8 +47,8 @@ def _respond(start_response, status, body):
     return [payload]
 
 
-def error_body(request_id, code, message):
-    return {"RequestId": request_id, "HostId": HOST_ID, "Code": code, "Message": message,
+def error_body(request_id, code, message, host_id=HOST_ID):
+    return {"RequestId": request_id, "HostId": host_id, "Code": code, "Message": message,
             "Recommend": f"https://api.aliyun.com/troubleshoot?q={code}&product=Ecs"}
 
 
@@ -85,6 +99,7 @@ class EcsApi:
             if handler is None:
                 raise EcsError("InvalidAction.NotFound", 404,
                                f"Specified api ({action}) is not found, please check your url and method.")
+            _check_region(action, params)
             result = handler(target, Params(params))
         except EcsError as err:
             return self._error(start_response, request_id, action, params, err)
@@ -98,7 +113,23 @@ class EcsApi:
 
     def _error(self, start_response, request_id, action, params, err):
         self.emulator.calls.record(action, params, err.http_status, err.code)
-        return _respond(start_response, err.http_status, error_body(request_id, err.code, err.message))
+        region = params.get("RegionId")
+        host_id = region_endpoint(region) if region in REGIONS else HOST_ID
+        return _respond(start_response, err.http_status, error_body(request_id, err.code, err.message, host_id))
+
+
+def _check_region(action, params):
+    """RegionId before anything else: MissingParameter (400) where the SDK says it is required,
+    InvalidRegionId.NotFound (404) for one the sandbox does not serve (models.check_region)."""
+    required = REGION_PARAM.get(action)
+    if required is None:
+        return
+    region = params.get("RegionId")
+    if region in (None, ""):
+        if required:
+            raise missing("RegionId")
+        return
+    check_region(region)
 
 
 # ---- handlers: Params -> model -> response body ---------------------------------------------
@@ -106,6 +137,11 @@ class EcsApi:
 def _batch_mode(p):
     mode = p.str("BatchOptimization", choices=("AllTogether", "SuccessFirst")) or "AllTogether"
     return mode == "AllTogether"
+
+
+def _region(p):
+    """RegionId as the model takes it (None: any region); _check_region has vetted it."""
+    return p.str("RegionId")
 
 
 def run_instances(model, p):
@@ -128,6 +164,7 @@ def run_instances(model, p):
         instance_name=p.str("InstanceName"), tags=dict((k, v or "") for k, v in p.tags()),
         deletion_protection=p.bool("DeletionProtection"), auto_release_time=p.str("AutoReleaseTime"),
         zone_id=p.str("ZoneId"), system_disk=system, data_disks=data_disks, dry_run=p.bool("DryRun"),
+        region=_region(p),
     )
     return {"InstanceIdSets": {"InstanceIdSet": ids}, "OrderId": "", "TradePrice": 0.0}
 
@@ -138,7 +175,7 @@ def describe_instances(model, p):
         page, instance_ids=p.json_ids("InstanceIds"),
         status=p.str("Status", choices=("Pending", "Running", "Starting", "Stopping", "Stopped")),
         name=p.str("InstanceName"), tags=p.tags(), zone_id=p.str("ZoneId"), vswitch_id=p.str("VSwitchId"),
-        image_id=p.str("ImageId"), instance_type=p.str("InstanceType"),
+        image_id=p.str("ImageId"), instance_type=p.str("InstanceType"), region=_region(p),
     )
     return {"Instances": {"Instance": instances}, **paging}
 
@@ -146,7 +183,8 @@ def describe_instances(model, p):
 def describe_instance_status(model, p):
     page = Page.from_params(p.raw, max_size=50)
     ids = p.ids("InstanceId", required=False) or None
-    statuses, paging = model.describe_instance_status(page, instance_ids=ids, zone_id=p.str("ZoneId"))
+    statuses, paging = model.describe_instance_status(page, instance_ids=ids, zone_id=p.str("ZoneId"),
+                                                      region=_region(p))
     return {"InstanceStatuses": {"InstanceStatus": statuses}, **paging}
 
 
@@ -155,7 +193,7 @@ def describe_instances_full_status(model, p):
     rows, paging = model.describe_full_status(
         page, instance_ids=p.ids("InstanceId", required=False) or None,
         status=p.str("Status", choices=("Pending", "Running", "Starting", "Stopping", "Stopped")),
-        health=p.str("HealthStatus"),
+        health=p.str("HealthStatus"), region=_region(p),
     )
     return {"InstanceFullStatusSet": {"InstanceFullStatusType": rows}, **paging}
 
@@ -168,7 +206,7 @@ def stop_instances(model, p):
     return _instance_responses(model.stop_instances(
         p.ids("InstanceId"), force=p.bool("ForceStop"),
         stopped_mode=p.str("StoppedMode", choices=("KeepCharging", "StopCharging")),
-        all_together=_batch_mode(p), dry_run=p.bool("DryRun")))
+        all_together=_batch_mode(p), dry_run=p.bool("DryRun"), region=_region(p)))
 
 
 def stop_instance(model, p):
@@ -181,7 +219,7 @@ def stop_instance(model, p):
 
 def start_instances(model, p):
     return _instance_responses(model.start_instances(p.ids("InstanceId"), all_together=_batch_mode(p),
-                                                     dry_run=p.bool("DryRun")))
+                                                     dry_run=p.bool("DryRun"), region=_region(p)))
 
 
 def start_instance(model, p):
@@ -190,7 +228,8 @@ def start_instance(model, p):
 
 def reboot_instances(model, p):
     return _instance_responses(model.reboot_instances(
-        p.ids("InstanceId"), force=p.bool("ForceReboot"), all_together=_batch_mode(p), dry_run=p.bool("DryRun")))
+        p.ids("InstanceId"), force=p.bool("ForceReboot"), all_together=_batch_mode(p), dry_run=p.bool("DryRun"),
+        region=_region(p)))
 
 
 def reboot_instance(model, p):
@@ -199,7 +238,7 @@ def reboot_instance(model, p):
 
 def delete_instances(model, p):
     p.bool("ForceStop")
-    model.delete_instances(p.ids("InstanceId"), force=p.bool("Force"), dry_run=p.bool("DryRun"))
+    model.delete_instances(p.ids("InstanceId"), force=p.bool("Force"), dry_run=p.bool("DryRun"), region=_region(p))
 
 
 def delete_instance(model, p):
@@ -208,7 +247,8 @@ def delete_instance(model, p):
 
 
 def modify_instance_auto_release_time(model, p):
-    model.set_auto_release_time(p.str("InstanceId", required=True), p.str("AutoReleaseTime"))
+    # RegionId is optional here (the SDK's docstring does not say required): scoped when given
+    model.set_auto_release_time(p.str("InstanceId", required=True), p.str("AutoReleaseTime"), region=_region(p))
 
 
 def modify_instance_attribute(model, p):
@@ -220,7 +260,7 @@ def modify_instance_attribute(model, p):
 def describe_disks(model, p):
     disks, paging = model.describe_disks(
         Page.from_params(p.raw), instance_id=p.str("InstanceId"), disk_ids=p.json_ids("DiskIds"),
-        disk_type=p.str("DiskType", choices=("all", "system", "data")))
+        disk_type=p.str("DiskType", choices=("all", "system", "data")), region=_region(p))
     return {"Disks": {"Disk": disks}, **paging}
 
 
@@ -234,17 +274,17 @@ def describe_snapshots(model, p):
     snapshots, paging = model.describe_snapshots(
         Page.from_params(p.raw), snapshot_ids=p.json_ids("SnapshotIds"), disk_id=p.str("DiskId"),
         instance_id=p.str("InstanceId"), status=p.str("Status", choices=("progressing", "accomplished", "failed", "all")),
-        name=p.str("SnapshotName"))
+        name=p.str("SnapshotName"), region=_region(p))
     return {"Snapshots": {"Snapshot": snapshots}, **paging}
 
 
 def create_image(model, p):
     instance_id, snapshot_id = p.str("InstanceId"), p.str("SnapshotId")
     if not instance_id and not snapshot_id:
-        from sandbox.ecs.params import missing
         raise missing("InstanceId")
     image_id = model.create_image(instance_id=instance_id, snapshot_id=snapshot_id, name=p.str("ImageName"),
-                                  tags=dict((k, v or "") for k, v in p.tags()), dry_run=p.bool("DryRun"))
+                                  tags=dict((k, v or "") for k, v in p.tags()), dry_run=p.bool("DryRun"),
+                                  region=_region(p))
     return {"ImageId": image_id}
 
 
@@ -256,13 +296,21 @@ def describe_images(model, p):
             raise bad("Status", status)
     images, paging = model.describe_images(
         Page.from_params(p.raw), image_ids=ids, name=p.str("ImageName"), statuses=statuses,
-        owner=p.str("ImageOwnerAlias", choices=("system", "self", "others", "marketplace")))
-    return {"Images": {"Image": images}, "RegionId": "cn-hangzhou", **paging}
+        owner=p.str("ImageOwnerAlias", choices=("system", "self", "others", "marketplace")), region=_region(p))
+    return {"Images": {"Image": images}, "RegionId": _region(p), **paging}
 
 
 def delete_image(model, p):
     p.bool("Force")
-    model.delete_image(p.str("ImageId", required=True), dry_run=p.bool("DryRun"))
+    model.delete_image(p.str("ImageId", required=True), dry_run=p.bool("DryRun"), region=_region(p))
+
+
+def describe_regions(model, p):
+    # Parameters and their values: the SDK's DescribeRegionsRequest docstrings; no RegionId.
+    p.str("InstanceChargeType", choices=("PrePaid", "PostPaid", "SpotWithPriceLimit", "SpotAsPriceGo"))
+    p.str("ResourceType", choices=("instance", "disk", "reservedinstance", "scu"))
+    language = p.str("AcceptLanguage", choices=("zh-CN", "zh-TW", "en-US", "ja", "fr", "de", "ko"))
+    return {"Regions": {"Region": model.describe_regions(language)}}
 
 
 HANDLERS = {
@@ -286,4 +334,5 @@ HANDLERS = {
     "CreateImage": create_image,
     "DescribeImages": describe_images,
     "DeleteImage": delete_image,
+    "DescribeRegions": describe_regions,
 }
