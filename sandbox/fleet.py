@@ -1,7 +1,8 @@
 """Launch fleets on the sandbox through the unmodified SDKs, as a user's code would.
 
 Used by `python -m sandbox seed` (the demo) and by the integration tests. `env` is the
-env-file content as a dict (see `Sandbox.env()`).
+env-file content as a dict (see `Sandbox.env()`). Every helper takes an optional `region`
+(default: the env's AWS_REGION / ALIBABA_CLOUD_REGION_ID), so a test can work in another region.
 """
 import time
 
@@ -19,21 +20,30 @@ ECS_VSWITCH = "vsw-sandbox0001"
 ECS_SECURITY_GROUP = "sg-sandbox0001"
 
 
-def ec2_client(env):
+def ec2_region(env, region=None):
+    return region or env.get("AWS_REGION", "us-east-1")
+
+
+def ecs_region(env, region=None):
+    return region or env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou")
+
+
+def ec2_client(env, region=None):
     import boto3
     from botocore.config import Config
 
     return boto3.client(
         "ec2",
         endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env.get("AWS_REGION", "us-east-1"),
+        region_name=ec2_region(env, region),
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         config=Config(retries={"mode": "standard", "max_attempts": 5}),
     )
 
 
-def ecs_client(env, **config):
+def ecs_client(env, region=None, **config):
+    """The Config's region_id only names the endpoint to the SDK; a request's own RegionId picks the region."""
     from alibabacloud_ecs20140526.client import Client
     from alibabacloud_tea_openapi.utils_models import Config
 
@@ -41,7 +51,7 @@ def ecs_client(env, **config):
     return Client(Config(
         access_key_id=env["ALIBABA_CLOUD_ACCESS_KEY_ID"],
         access_key_secret=env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-        region_id=env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
+        region_id=ecs_region(env, region),
         endpoint=host,
         protocol=scheme,
         **config,
@@ -54,9 +64,10 @@ def _ec2_tag_spec(tags):
     return [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
 
 
-def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_protected=False, windows=False):
+def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_protected=False, windows=False,
+               region=None):
     """Launch `count` EC2 instances (Linux, or Windows with `windows=True`); ids in launch order."""
-    client = ec2_client(env)
+    client = ec2_client(env, region)
     ids = []
     remaining = count
     while remaining > 0:
@@ -75,17 +86,17 @@ def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_p
     return ids
 
 
-def launch_ecs(env, count, protected=False, tags=None, windows=False):
+def launch_ecs(env, count, protected=False, tags=None, windows=False, region=None):
     """Launch `count` ECS instances (Linux, or Windows with `windows=True`); ids in launch order."""
     from alibabacloud_ecs20140526 import models
 
-    client = ecs_client(env)
+    client = ecs_client(env, region)
     ids = []
     remaining = count
     while remaining > 0:
         amount = min(remaining, 100)
         request = models.RunInstancesRequest(
-            region_id=env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
+            region_id=ecs_region(env, region),
             image_id=ECS_WINDOWS_IMAGE if windows else ECS_IMAGE, instance_type=ECS_TYPE, v_switch_id=ECS_VSWITCH,
             security_group_id=ECS_SECURITY_GROUP, amount=amount, deletion_protection=protected,
             tag=[models.RunInstancesRequestTag(key=k, value=v) for k, v in (tags or {}).items()] or None,
@@ -96,8 +107,8 @@ def launch_ecs(env, count, protected=False, tags=None, windows=False):
     return ids
 
 
-def ec2_states(env, ids):
-    client = ec2_client(env)
+def ec2_states(env, ids, region=None):
+    client = ec2_client(env, region)
     states = {}
     for start in range(0, len(ids), 100):
         for reservation in client.describe_instances(InstanceIds=ids[start:start + 100])["Reservations"]:
@@ -106,17 +117,18 @@ def ec2_states(env, ids):
     return states
 
 
-def ecs_states(env, ids):
-    """Status per id; a released instance is absent from DescribeInstances and reads 'Released'."""
+def ecs_states(env, ids, region=None):
+    """Status per id; a released instance (or one of another region) is absent from
+    DescribeInstances and reads 'Released'."""
     import json
 
     from alibabacloud_ecs20140526 import models
 
-    client = ecs_client(env)
+    client = ecs_client(env, region)
     states = {i: "Released" for i in ids}
     for start in range(0, len(ids), 100):
         request = models.DescribeInstancesRequest(
-            region_id=env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"),
+            region_id=ecs_region(env, region),
             instance_ids=json.dumps(ids[start:start + 100]), page_size=100,
         )
         for instance in client.describe_instances(request).body.instances.instance:
@@ -136,14 +148,14 @@ def wait_for(read_states, ids, wanted, timeout=30.0):
         time.sleep(0.05)
 
 
-def stop_ec2(env, ids):
-    ec2_client(env).stop_instances(InstanceIds=ids)
+def stop_ec2(env, ids, region=None):
+    ec2_client(env, region).stop_instances(InstanceIds=ids)
 
 
-def stop_ecs(env, ids):
+def stop_ecs(env, ids, region=None):
     from alibabacloud_ecs20140526 import models
 
-    client = ecs_client(env)
+    client = ecs_client(env, region)
     for start in range(0, len(ids), 100):
         client.stop_instances(models.StopInstancesRequest(
-            region_id=env.get("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou"), instance_id=ids[start:start + 100]))
+            region_id=ecs_region(env, region), instance_id=ids[start:start + 100]))
