@@ -9,6 +9,11 @@ Systems Manager shares the port: a request with `X-Amz-Target: AmazonSSM.<Op>` (
 boto3's `ssm` client sends it with the same endpoint_url) goes through the same pipeline (SigV4
 against the sandbox secret, call log, faults by operation name) to the sandbox's own Run Command
 model (`ssm`), which runs scripts with the shared command engine; JSON errors out.
+
+Regions: moto keeps a backend per region (the request's SigV4 credential scope), and the sandbox a
+state machine per region (`RegionLifecycle`); an id of another region is InvalidInstanceID.NotFound.
+The control API names instances by id alone (ids are unique across regions) and reaches each one
+in its own region; an image failure answers only in the instance's region.
 """
 import functools
 import re
@@ -95,16 +100,39 @@ class Ec2Emulator(Emulator):
             self._advance()
 
     def on_stuck(self, instance_ids, rule):
+        """A rule names instances by id, each in whatever region it is; an id that no region has
+        is refused and leaves no rule behind."""
         with moto_app.MOTO_LOCK:
             self._advance()
-            lifecycle = self._lifecycle(REGION)
+            by_region, unknown = {}, []
+            for instance_id in dict.fromkeys(instance_ids):
+                region = self._region_of(instance_id)
+                if region is None:
+                    unknown.append(instance_id)
+                else:
+                    by_region.setdefault(region, []).append(instance_id)
+            if unknown:
+                for instance_id in unknown:
+                    self.overrides.release_stuck(instance_id)
+                try:
+                    self._lifecycle(REGION).lookup(unknown)  # EC2's own words for the unknown ids
+                except Ec2Error as exc:
+                    raise ControlError(exc.message)
+            for region, ids in by_region.items():
+                self._lifecycles[region].on_stuck(ids, rule)
+
+    def _region_of(self, instance_id):
+        """The region whose state machine holds `instance_id`, or None (under MOTO_LOCK)."""
+        for region, lifecycle in self._lifecycles.items():
+            if instance_id in lifecycle.index:
+                return region
+        for region, lifecycle in self._lifecycles.items():  # made some other way: lookup() indexes it
             try:
-                lifecycle.on_stuck(instance_ids, rule)
-            except Ec2Error as exc:
-                for instance_id in instance_ids:
-                    if instance_id not in lifecycle.index:
-                        self.overrides.release_stuck(instance_id)
-                raise ControlError(exc.message)
+                lifecycle.lookup([instance_id])
+                return region
+            except Ec2Error:
+                continue
+        return None
 
     def fail_images(self, instance_ids):
         """From now on CreateImage for these instances fails (as when EC2 cannot image a stuck instance)."""
@@ -208,13 +236,15 @@ class Ec2Emulator(Emulator):
             raise Ec2Error(fault.code, fault.message, fault.http_status)
         if action in _ID_ACTIONS:
             wire.check_instance_ids(request)
-        if action == "CreateImage" and request.params.get("InstanceId") in self.image_failures:
-            raise Ec2Error("IncorrectInstanceState",
-                           f"The instance '{request.params['InstanceId']}' cannot be imaged: its host does not "
-                           "answer (sandbox image failure).")
         with moto_app.MOTO_LOCK:
             self._advance()
             lifecycle = self._lifecycle(request.region)
+            failing = request.params.get("InstanceId") if action == "CreateImage" else None
+            if failing in self.image_failures:
+                lifecycle.lookup([failing])  # another region's instance is not found there, failing or not
+                raise Ec2Error("IncorrectInstanceState",
+                               f"The instance '{failing}' cannot be imaged: its host does not "
+                               "answer (sandbox image failure).")
             handler = self._handlers.get(action)
             if handler is not None:
                 req_id = wire.request_id()
