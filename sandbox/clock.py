@@ -17,6 +17,12 @@ class SandboxClock:
         with self._lock:
             return time.time() + self._offset
 
+    def rewind(self):
+        """Back to real time. In-process only (the test fixture, between tests, after every emulator
+        is reset): the control API only moves time forward, as a real cloud's does."""
+        with self._lock:
+            self._offset = 0.0
+
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("advance_seconds must not be negative")

@@ -24,6 +24,7 @@ def sandbox(_running_sandbox):
     box.ctx.transition_seconds = TEST_TRANSITION_SECONDS
     for emulator in box.emulators.values():
         emulator.reset()
+    box.ctx.clock.rewind()  # a test that advanced the clock must not move the next test's times
     return box
 
 
