@@ -95,8 +95,28 @@ options:
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait in all. When they run out, the task B(fails) and names each instance
+      - How many seconds to wait in all, 1 or more. When they run out, the task B(fails) and names each instance
         that did not arrive with the state it is in.
+      - V(0) is refused before any call (it would send the call and fail at once); to send the call and not wait,
+        set O(wait=false).
     type: int
     default: 600
+"""
+
+    # fail_on_not_found, for every module that takes instance_ids.
+    NOT_FOUND = r"""
+options:
+  fail_on_not_found:
+    description:
+      - What to do with an id the cloud does not know when the module starts, in this region and account.
+        Such an id is never reported as released or V(terminated) - its record reads V(not-found) and it is listed in
+        C(not_found_ids), and nothing is done to it.
+      - V(false) (the default) warns and names the ids; the task goes on and succeeds for them. The default is V(false)
+        because a second run after a real release must stay a no-op - ECS forgets a released instance at once and EC2
+        about an hour after it terminated, so their ids are no longer known.
+      - V(true) fails the task, each such id in C(failures) with the code V(NotFound). Use it when the ids come from a
+        fresh source (an inventory just read, a list just returned); an unknown id then means a wrong region, account
+        or a typo, which must not look like a finished job.
+    type: bool
+    default: false
 """

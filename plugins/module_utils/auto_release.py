@@ -5,17 +5,29 @@
 
 ECS: ModifyInstanceAutoReleaseTime, read back from DescribeInstances.AutoReleaseTime.
 EC2 has no such API: the time is the tag cloudfleet:auto-release-time (same format), which
-instance_state_info reports the same way and a reaper can act on.
+instance_state_info reports the same way and playbooks/release_expired.yml acts on.
+
+Protection: ECS carries out a scheduled release even when deletion protection is on (protection
+guards DeleteInstance(s) only), so scheduling the release of a protected instance would release
+it. A protected instance is refused (DeletionProtection, listed in protected_ids) unless
+disable_protection, which turns protection off first: the instance then says what will happen
+to it. EC2's termination protection is read (DescribeInstanceAttribute, one call per instance,
+in parallel) only for the instances that would get a time. Cancelling is always allowed.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import Runtime, describe_all, finish, in_batches
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+    Runtime, finish, first_read, found_ids, in_batches, read_protection, reread, snapshot_records, state_diff,
+)
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import resolve_release_time
+
+PROTECTED_MESSAGE = ("deletion protection is on, and a scheduled release ignores it (the cloud releases the instance at "
+                     "that time); set disable_protection: true to turn protection off and schedule the release")
 
 
 def validate(params, now):
@@ -24,6 +36,8 @@ def validate(params, now):
     if params.get("state", "present") == "absent":
         if params.get("release_at") is not None or params.get("release_in") is not None:
             raise InputError("state: absent cancels the automatic release; do not give release_at or release_in with it")
+        if params.get("disable_protection"):
+            raise InputError("disable_protection goes with state: present; cancelling a release needs no change of protection")
         return ids, None
     return ids, resolve_release_time(params.get("release_at"), params.get("release_in"), now=now)
 
@@ -32,31 +46,71 @@ def run(params, check_mode=False, rt=None):
     rt = rt or Runtime()
     ids, desired = validate(params, rt.now())
     provider = rt.connect(params)
-    records = describe_all(provider, ids)
+    records = first_read(provider, ids)
+    before = snapshot_records(records)
     failures = []
-    for i in ids:
+    live = []
+    for i in found_ids(ids, records):
         if records[i]["state"] in ("terminated", "shutting-down"):
             failures.append(failure(i, "IncorrectInstanceState", "instance is %s: there is nothing left to release" % records[i]["state"]))
-    live = [i for i in ids if records[i]["state"] not in ("terminated", "shutting-down")]
+        else:
+            live.append(i)
     unchanged = [i for i in live if records[i]["auto_release_time"] == desired]
     to_change = [i for i in live if i not in unchanged]
-    extra = {"auto_release_time": desired}
+    to_unprotect, refused = [], []
+    if desired is not None:
+        read_protection(provider, records, to_change)
+        flagged = [i for i in to_change if records[i]["deletion_protection"] is True]
+        if params.get("disable_protection"):
+            to_unprotect = flagged
+        else:
+            refused = flagged
+            failures.extend(failure(i, "DeletionProtection", PROTECTED_MESSAGE) for i in refused)
+            to_change = [i for i in to_change if i not in refused]
+    extra = {"auto_release_time": desired, "protected_ids": refused}
 
     if check_mode:
         errors = {}
+        if to_unprotect and provider.dry_run_supported("protection"):
+            errors.update(in_batches(provider.set_deletion_protection, to_unprotect, enabled=False, dry_run=True))
         if provider.dry_run_supported("auto_release"):
-            errors = in_batches(provider.set_auto_release_time, to_change, value=desired, dry_run=True)
+            errors.update(in_batches(provider.set_auto_release_time, [i for i in to_change if i not in errors],
+                                     value=desired, dry_run=True))
         failures.extend(e.failure() for e in errors.values())
-        return finish(ids, records, [i for i in to_change if i not in errors], unchanged, failures,
-                      "auto_release_time (check mode)", extra=extra)
+        predicted = [i for i in to_change if i not in errors]
+        after = dict((i, dict(records[i], auto_release_time=desired)) for i in predicted)
+        extra["protection_disabled_ids"] = [i for i in to_unprotect if i in predicted]
+        return finish(ids, records, predicted, unchanged, failures, "auto_release_time (check mode)", extra=extra,
+                      params=params, rt=rt, diff=state_diff(predicted, before, after, keys=("auto_release_time",)))
 
+    disabled = []
+    if to_unprotect:
+        errors = in_batches(provider.set_deletion_protection, to_unprotect, enabled=False, dry_run=False)
+        failures.extend(e.failure() for e in errors.values())
+        disabled = [i for i in to_unprotect if i not in errors]
+        to_change = [i for i in to_change if i not in errors]
     errors = in_batches(provider.set_auto_release_time, to_change, value=desired, dry_run=False)
     failures.extend(e.failure() for e in errors.values())
     changed = [i for i in to_change if i not in errors]
+    # Nothing lost on failure: an instance whose schedule was refused gets its protection back.
+    restore = [i for i in disabled if i in errors]
+    if restore:
+        not_restored = in_batches(provider.set_deletion_protection, restore, enabled=True, dry_run=False)
+        for i in restore:
+            if i in not_restored:
+                records[i]["deletion_protection"] = False
+                failures.append(failure(i, "ProtectionNotRestored", "the release could not be scheduled and protection, "
+                                        "turned off for it, could not be turned on again: %s" % not_restored[i].message))
+        disabled = [i for i in disabled if i not in restore or i in not_restored]
     if changed:
         # Read back: the cloud's own answer is what we report, and it must be what was asked.
-        records.update(describe_all(provider, changed))
+        known = dict((i, records[i]["deletion_protection"]) for i in changed)
+        records.update(reread(provider, changed))
         for i in changed:
+            if records[i]["deletion_protection"] is None:
+                records[i]["deletion_protection"] = False if i in disabled else known[i]
             if records[i]["auto_release_time"] != desired:
                 failures.append(failure(i, "ReadBackMismatch", "asked for %s, the cloud reports %s" % (desired, records[i]["auto_release_time"])))
-    return finish(ids, records, changed, unchanged, failures, "auto_release_time", extra=extra)
+    extra["protection_disabled_ids"] = disabled
+    return finish(ids, records, changed, unchanged, failures, "auto_release_time", extra=extra, params=params, rt=rt,
+                  diff=state_diff(changed, before, records, keys=("auto_release_time",)))

@@ -19,10 +19,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
-    Runtime, check_wait_timeout, describe_all, describer, finish, in_batches,
+    Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.resources import (
     CLONE_TAG, DEVICE_TAG, INSTANCE_TAG, RESTORED_TAG, SNAPSHOT_TAG, check_name, check_tags, copied_tags, in_chunks,
     wait_resources,
@@ -95,13 +96,15 @@ def run(params, check_mode=False, rt=None):
     ids, source, image_ids, extra = validate(params)
     provider = rt.connect(params)
     deadline = rt.clock() + params["wait_timeout"]
-    records = describe_all(provider, ids)
+    records = first_read(provider, ids)
     clones, duplicates = choose_clones(provider.find_tagged(CLONE_TAG, ids))
     failures = []
     need = [i for i in ids if i not in clones]
     configs = in_chunks(provider.details, need if source == "image" else ids)
     for i in list(need):
-        if i not in configs:
+        if i not in configs and records[i]["state"] == NOT_FOUND:
+            need.remove(i)  # not_found_ids: the cloud does not know the source
+        elif i not in configs:
             failures.append(failure(i, "InvalidInstanceID.NotFound", "the source instance is gone: its configuration cannot be copied"))
             need.remove(i)
         elif source == "image" and not image_ids.get(i):
@@ -134,7 +137,7 @@ def run(params, check_mode=False, rt=None):
         changed.extend(i for i in stopped if clones[i]["id"] not in errors)
     if check_mode:
         return finish(ids, records, changed, [i for i in ids if i not in changed and i in clones], failures,
-                      "clone (check mode)", extra=_extra(clones, duplicates))
+                      "clone (check mode)", extra=_extra(clones, duplicates), params=params, rt=rt)
 
     notes = []
     by_clone = dict((c["id"], i) for i, c in clones.items())
@@ -150,11 +153,12 @@ def run(params, check_mode=False, rt=None):
         if got.timed_out:
             notes.append(timeout_message(RUNNING, got, params["wait_timeout"]))
     elif clones:
-        fresh = describe_all(provider, list(by_clone))
+        fresh = reread(provider, list(by_clone))
         for clone_id, record in fresh.items():
             clones[by_clone[clone_id]] = record
     unchanged = [i for i in ids if i in clones and i not in changed]
-    return finish(ids, records, changed, unchanged, failures, "clone", notes=notes, extra=_extra(clones, duplicates))
+    return finish(ids, records, changed, unchanged, failures, "clone", notes=notes, extra=_extra(clones, duplicates),
+                  params=params, rt=rt)
 
 
 def _extra(clones, duplicates):
@@ -167,6 +171,8 @@ def _from_snapshots(params, check_mode, rt, provider, ids, records, clones, dupl
     changed = []
     unchanged = []
     for i in ids:
+        if i not in configs and i not in clones and records[i]["state"] == NOT_FOUND:
+            continue  # not_found_ids
         if i not in configs:
             if not any(f["id"] == i for f in failures):
                 failures.append(failure(i, "InvalidInstanceID.NotFound", "the source instance is gone: its configuration cannot be copied"))
@@ -183,9 +189,9 @@ def _from_snapshots(params, check_mode, rt, provider, ids, records, clones, dupl
             continue
         (changed if did else unchanged).append(i)
         if clone_id:
-            clones[i] = describe_all(provider, [clone_id])[clone_id]
+            clones[i] = reread(provider, [clone_id])[clone_id]
     return finish(ids, records, changed, unchanged, failures, "clone from snapshots" + (" (check mode)" if check_mode else ""),
-                  extra=_extra(clones, duplicates))
+                  extra=_extra(clones, duplicates), params=params, rt=rt)
 
 
 def plan_swap(current, desired):

@@ -22,13 +22,15 @@ __metaclass__ = type
 import re
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import Runtime, describe_all, describer, in_batches
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+    NOT_FOUND_CODE, Runtime, describer, first_read, in_batches, not_found_message, reread,
+)
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, TaskFailure, describe_failures
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.rate_control import (
     over_limit, parse_concurrency, parse_max_errors, plan_waves,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import parse_time
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND, parse_time
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import STOPPED, poll, wait_for
 
 COMMAND_TYPES = ("RunShellScript", "RunPowerShellScript", "RunBatScript")
@@ -160,7 +162,8 @@ def check_os(command, records):
 
 
 def blank_result(instance_id):
-    return {"id": instance_id, "wave": None, "status": "not_started", "raw_status": None, "exit_code": None, "output": "",
+    return {"id": instance_id, "wave": None, "status": "not_started", "raw_status": None, "exit_code": None, "then_exit_code": None,
+            "output": "",
             "error_code": None, "error_message": None, "invocation_id": None, "then_state": None, "request_id": None}
 
 
@@ -258,7 +261,9 @@ class Waves(object):
         result.update(status=found["status"], error_code=found["error_code"], error_message=found["error_message"])
         expected = self.command.then_exit_code
         if expected is not None and result["exit_code"] == expected and result["status"] in ("success", "failed"):
-            result.update(status="success", error_code=None, error_message=None)
+            # The wrapper exits with the agent's code only when the script itself exited 0: report the
+            # script's own code, the same as on EC2, and the code that carried out `then` apart.
+            result.update(status="success", exit_code=0, then_exit_code=expected, error_code=None, error_message=None)
         elif expected is not None and result["status"] == "success":
             _set_error(result, "ThenNotRun", "the script exited %s before the %s exit code %d ran (an explicit exit in the "
                        "content ends it first): the instance was not %s" % (
@@ -385,13 +390,20 @@ def run(params, check_mode=False, rt=None, warn=None):
     ids = command.ids
     provider = rt.connect(params)
     run_ = Waves(command, provider, rt)
-    run_.records = describe_all(provider, ids)
+    warn = warn or rt.warn
+    run_.records = first_read(provider, ids)
     check_os(command, run_.records)
     runnable = []
     for i in ids:
         state = run_.records[i]["state"]
         if state == "running":
             runnable.append(i)
+        elif state == NOT_FOUND and params.get("fail_on_not_found"):
+            _set_error(run_.results[i], NOT_FOUND_CODE, "the cloud does not know this instance in %s %s (fail_on_not_found)"
+                       % (provider.cloud, provider.region))
+        elif state == NOT_FOUND:
+            run_.results[i].update(status="not_found", error_code=NOT_FOUND_CODE,
+                                   error_message="the cloud does not know this instance: the command was not sent")
         else:
             _set_error(run_.results[i], "IncorrectInstanceState", "the instance is %s, not running: the command was not sent" % state)
     planned = plan_waves(runnable, command.concurrency.value)
@@ -428,7 +440,7 @@ def run(params, check_mode=False, rt=None, warn=None):
     if sent:
         stale = [i for i in sent if i not in run_.checked]
         if stale:
-            run_.records.update(describe_all(provider, stale))
+            run_.records.update(reread(provider, stale))
     would_send = [i for wave in (planned if check_mode else ran) for i in wave]
     changed = would_send if check_mode else sent
     changed_set = set(changed)
@@ -442,6 +454,7 @@ def run(params, check_mode=False, rt=None, warn=None):
         "succeeded_ids": [i for i in ids if run_.results[i]["status"] == "success"],
         "failed_ids": failed,
         "not_started_ids": not_started,
+        "not_found_ids": [i for i in ids if run_.results[i]["status"] == "not_found"],
         "changed_ids": [i for i in ids if i in changed_set],
         "unchanged_ids": [i for i in ids if i not in changed_set],
         "waves": planned if check_mode else ran,
@@ -469,6 +482,8 @@ def run(params, check_mode=False, rt=None, warn=None):
             first = failures[0] if failures else {"code": None, "message": None, "request_id": None}
             error = {"code": first["code"], "message": first["message"], "request_id": first.get("request_id")}
         raise TaskFailure(message, failures, result, error)
+    if result["not_found_ids"]:
+        warn(not_found_message(result["not_found_ids"], run_.records))
     for note in run_.notes:
         if warn is not None:
             warn(note)

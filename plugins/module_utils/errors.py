@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 
 class InputError(Exception):
     """Bad options; the message says what to change."""
@@ -54,17 +56,64 @@ class TaskFailure(Exception):
         self.error = error
 
 
+CONNECTION_ERROR = "ConnectionError"
+_ERRNO_REASON = re.compile(r"\[Errno -?\d+\] ([^\"'()\]]+)")
+
+
+def connection_reason(text):
+    """The short reason inside an HTTP library's connection error text ('connection refused', 'timed out', ...)."""
+    text = str(text or "")
+    match = _ERRNO_REASON.search(text)
+    if match:
+        return match.group(1).strip().rstrip(".").lower()
+    lowered = text.lower()
+    for words in ("timed out", "name or service not known", "no route to host", "connection refused", "connection reset",
+                  "certificate verify failed", "temporary failure in name resolution"):
+        if words in lowered:
+            return words
+    return text.strip()[-200:] or "no answer"
+
+
+def connection_error(endpoint, reason):
+    """One CloudError for 'the endpoint did not answer', the same words on both clouds."""
+    return CloudError(CONNECTION_ERROR, "could not connect to %s (%s)" % (endpoint, reason))
+
+
 def failure(instance_id, code, message, request_id=None):
     """One per-id failure entry as it appears in `failures`."""
     return {"id": instance_id, "code": code, "message": message, "request_id": request_id}
 
 
-def describe_failures(failures, limit=20):
-    """`id (code: message)` for the first `limit` failures, for the task's msg."""
-    parts = ["%s (%s: %s)" % (f["id"], f["code"], f["message"]) for f in failures[:limit]]
-    if len(failures) > limit:
-        parts.append("... and %d more (see failures)" % (len(failures) - limit))
-    return "; ".join(parts)
+def describe_failures(failures, ids_shown=10):
+    """The failures grouped by code, for the task's msg: each code once, with its count, its message
+    (the first one, when they differ) and at most `ids_shown` ids; the full list stays in `failures`.
+
+    `DeletionProtection: 20 instances (deletion protection is on; ...): i-1, i-2, ... and 10 more`
+    """
+    groups = []
+    by_code = {}
+    for f in failures:
+        code = f.get("code") or "Error"
+        if code not in by_code:
+            by_code[code] = {"code": code, "ids": [], "messages": []}
+            groups.append(by_code[code])
+        by_code[code]["ids"].append(str(f.get("id")))
+        if f.get("message") not in by_code[code]["messages"]:
+            by_code[code]["messages"].append(f.get("message"))
+    parts = []
+    for group in groups:
+        ids = group["ids"]
+        shown = ", ".join(ids[:ids_shown]) + (" and %d more" % (len(ids) - ids_shown) if len(ids) > ids_shown else "")
+        message = group["messages"][0] or ""
+        if len(group["messages"]) > 1:
+            message = "e.g. " + message
+        count = "%d instance%s" % (len(ids), "" if len(ids) == 1 else "s")
+        parts.append("%s: %s (%s): %s" % (group["code"], count, message, shown) if message else
+                     "%s: %s: %s" % (group["code"], count, shown))
+    text = "; ".join(parts)
+    if len(failures) > ids_shown:
+        text += " (every instance and its message in failures)"
+    return text
 
 
 def scrub(value, secrets):

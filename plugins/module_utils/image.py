@@ -13,10 +13,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
-    Runtime, check_wait_timeout, describe_all, finish,
+    Runtime, check_wait_timeout, finish, first_read,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.resources import (
     IMAGE_TAG, INSTANCE_TAG, check_name, check_tags, per_instance, resource_timeout_message, wait_failures,
     wait_resources,
@@ -47,7 +48,7 @@ def run(params, check_mode=False, rt=None):
     rt = rt or Runtime()
     ids, name, extra = validate(params)
     provider = rt.connect(params)
-    records = describe_all(provider, ids)
+    records = first_read(provider, ids)
     names = dict((i, image_name(name, i)) for i in ids)
     existing = provider.find_images([names[i] for i in ids])
     if params.get("state") == "absent":
@@ -65,6 +66,8 @@ def run(params, check_mode=False, rt=None):
         elif image is not None:
             images[i] = image
             unchanged.append(i)
+        elif records[i]["state"] == NOT_FOUND:
+            continue  # not_found_ids
         elif records[i]["state"] == "terminated":
             failures.append(failure(i, "IncorrectInstanceState", "cannot image an instance that is released / terminated"))
         else:
@@ -83,7 +86,7 @@ def run(params, check_mode=False, rt=None):
             if not check_mode:
                 images[i] = {"image_id": image_id, "name": names[i], "state": "pending"}
     if check_mode:
-        return finish(ids, records, changed, unchanged, failures, "image (check mode)", extra=_extra(images))
+        return finish(ids, records, changed, unchanged, failures, "image (check mode)", extra=_extra(images), params=params, rt=rt)
 
     notes = []
     owner = dict((v["image_id"], i) for i, v in images.items())
@@ -96,7 +99,7 @@ def run(params, check_mode=False, rt=None):
         failures.extend(wait_failures("image", AVAILABLE, got, params["wait_timeout"], owner))
         if got.timed_out:
             notes.append(resource_timeout_message("image", AVAILABLE, got, params["wait_timeout"], owner))
-    return finish(ids, records, changed, unchanged, failures, "image", notes=notes, extra=_extra(images))
+    return finish(ids, records, changed, unchanged, failures, "image", notes=notes, extra=_extra(images), params=params, rt=rt)
 
 
 def _extra(images):

@@ -36,7 +36,11 @@ BATCH_ARGS = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=600),
     force=dict(type="bool", default=False),
+    fail_on_not_found=dict(type="bool", default=False),
 )
+
+# For the modules that take instance_ids without the other batch options.
+NOT_FOUND_ARGS = dict(fail_on_not_found=dict(type="bool", default=False))
 
 # Option -> environment variables, first set wins (AWS_REGION before AWS_DEFAULT_REGION, as botocore).
 ENV_FALLBACKS = {

@@ -22,7 +22,9 @@ import re
 import traceback
 import uuid
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import (
+    CloudError, InputError, connection_error, connection_reason,
+)
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.per_id import run_per_id
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import (
     ecs_state, make_record, normalize_os_type, normalize_time,
@@ -53,6 +55,9 @@ FATAL_CODES = frozenset(RETRY_CODES + [
     "MissingParameter", "InvalidRegionId.NotFound", "ConnectionError",
 ])
 STOPPED_MODES = {"keep_charging": "KeepCharging", "stop_charging": "StopCharging"}
+# The SDKs carry no list of ECS regions (the generated client's endpoint map names only special
+# ones): the shape is checked here, the id itself by the API (InvalidRegionId.NotFound, never retried).
+REGION_SHAPE = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 # ModifyInstanceAttribute and ModifyInstanceAutoReleaseTime take no DryRun parameter.
 DRY_RUN_OPERATIONS = frozenset(["stop", "terminate"])
 
@@ -61,12 +66,15 @@ def _is_fatal(error):
     return error.code in FATAL_CODES or (error.http_status or 0) >= 500
 
 
-def translate(exc):
-    """A darabonba/Tea exception as CloudError: code, the cloud's own message, request id."""
+def translate(exc, endpoint=None):
+    """A darabonba/Tea exception as CloudError: code, the cloud's own message, request id.
+
+    No code means no answer: the endpoint could not be reached (the SDK wraps the HTTP library's
+    error), said in the same words as on EC2."""
     code = getattr(exc, "code", None)
     if not code or code == "None":
         inner = getattr(exc, "inner_exception", None) or exc
-        return CloudError("ConnectionError", "%s: %s" % (type(inner).__name__, inner))
+        return connection_error(endpoint or "the ECS endpoint", connection_reason(inner))
     data = getattr(exc, "data", None) or {}
     message = data.get("Message") or data.get("message") or getattr(exc, "message", None) or str(exc)
     request_id = data.get("RequestId") or getattr(exc, "request_id", None)
@@ -368,7 +376,10 @@ class Provider(EcsCommands, EcsResources):
 
     def __init__(self, conn):
         self.region = conn["region"]
+        if not REGION_SHAPE.match(self.region or ""):
+            raise InputError("region %r is not an ECS region id (like cn-hangzhou or ap-southeast-1)" % (self.region,))
         self.protocol, endpoint = endpoint_parts(conn.get("endpoint_url"), self.region)
+        self.endpoint_url = "%s://%s" % (self.protocol.lower(), endpoint)
         retry = RetryOptions({
             "retryable": True,
             "retryCondition": [{
@@ -402,7 +413,7 @@ class Provider(EcsCommands, EcsResources):
         try:
             response = self.client.call_api(params, request, RuntimeOptions())
         except Exception as exc:  # every SDK error type, translated; nothing escapes as a traceback
-            raise translate(exc)
+            raise translate(exc, self.endpoint_url)
         return (response or {}).get("body") or {}
 
     def _record(self, instance):
@@ -501,6 +512,15 @@ class Provider(EcsCommands, EcsResources):
 
     def dry_run_supported(self, operation):
         return operation in DRY_RUN_OPERATIONS
+
+    def read_protection(self, ids):
+        """{id: bool}: DescribeInstances reports DeletionProtection already; read again only where it was missing."""
+        found = {}
+        for start in range(0, len(ids), 100):
+            for i, record in self.describe(list(ids)[start:start + 100]).items():
+                if record["deletion_protection"] is not None:
+                    found[i] = bool(record["deletion_protection"])
+        return found
 
     def is_protection_error(self, error):
         return "DeletionProtection" in (error.code or "") or "deletion protection" in (error.message or "").lower()

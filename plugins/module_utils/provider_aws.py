@@ -8,8 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, connection_error, connection_reason
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.per_id import ids_named_in, run_per_id
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import (
     ec2_state, ec2_state_code, format_time, make_record, normalize_time,
@@ -19,8 +20,9 @@ SDK_NAME = "boto3"
 IMPORT_ERROR = None
 try:
     import boto3
+    import botocore
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoRegionError
     HAS_SDK = True
 except ImportError:
     IMPORT_ERROR = traceback.format_exc()
@@ -28,6 +30,10 @@ except ImportError:
 
 # EC2 has no auto-release API: the time is kept in this tag (see auto_release_time docs).
 AUTO_RELEASE_TAG = "cloudfleet:auto-release-time"
+# EC2 has no batch read of DisableApiTermination: DescribeInstanceAttribute takes one instance.
+# Reads run this many at a time (botocore clients are thread-safe; Describe calls have the
+# highest request rate limit of EC2's API classes).
+PROTECTION_READERS = 8
 
 # Errors that would be the same for every id: never split a batch over them.
 FATAL_CODES = frozenset([
@@ -44,6 +50,8 @@ def _is_fatal(error):
 
 def translate(exc):
     """botocore's exceptions as CloudError (code, message, request id, HTTP status)."""
+    if isinstance(exc, EndpointConnectionError):
+        return connection_error(exc.kwargs.get("endpoint_url"), connection_reason(exc.kwargs.get("error")))
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
@@ -417,6 +425,7 @@ class Provider(Ec2Commands, Ec2Resources):
         except BotoCoreError as exc:
             raise translate(exc)
         self.region = self.client.meta.region_name
+        check_region(session, self.region)
 
     def _call(self, operation, **kwargs):
         try:
@@ -528,6 +537,24 @@ class Provider(Ec2Commands, Ec2Resources):
     def dry_run_supported(self, operation):
         return True
 
+    def read_protection(self, ids):
+        """{id: bool}: termination protection (DisableApiTermination), one DescribeInstanceAttribute per
+        instance, PROTECTION_READERS at a time. An id EC2 does not know is left out."""
+        def one(instance_id):
+            try:
+                response = self._call("describe_instance_attribute", InstanceId=instance_id, Attribute="disableApiTermination")
+            except CloudError as exc:
+                if exc.code == "InvalidInstanceID.NotFound":
+                    return instance_id, None
+                raise
+            return instance_id, bool((response.get("DisableApiTermination") or {}).get("Value"))
+        ids = list(ids)
+        if not ids:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(PROTECTION_READERS, len(ids))) as pool:
+            answers = list(pool.map(one, ids))
+        return dict((i, value) for i, value in answers if value is not None)
+
     def is_protection_error(self, error):
         return error.code == "OperationNotPermitted" and "disableApiTermination" in (error.message or "")
 
@@ -551,6 +578,24 @@ class Provider(Ec2Commands, Ec2Resources):
                 }
             break
         return result
+
+
+def known_regions(session):
+    """Every EC2 region of every partition this botocore knows (its endpoints data)."""
+    regions = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ec2", partition_name=partition))
+    return regions
+
+
+def check_region(session, region):
+    """A region botocore does not know fails before any call (it would cost retries and end in an
+    unrelated error); a new region needs a newer botocore."""
+    known = known_regions(session)
+    if known and region not in known:
+        close = sorted(r for r in known if r.split("-")[0] == str(region).split("-")[0])[:8] or sorted(known)[:8]
+        raise InputError("region %r is not an EC2 region that botocore %s knows (for example %s); check the spelling, "
+                         "or upgrade botocore if the region is new" % (region, botocore.__version__, ", ".join(close)))
 
 
 def _status(block):

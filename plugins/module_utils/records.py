@@ -16,6 +16,11 @@ import re
 
 STATES = ("pending", "running", "stopping", "stopped", "shutting-down", "terminated")
 
+# Not a state the instance was ever in: the cloud does not know this id in this region and account
+# (released long ago, a typo, another region or account). Never reported as terminated.
+NOT_FOUND = "not-found"
+RECORD_STATES = STATES + (NOT_FOUND,)
+
 # EC2 state codes: only the low byte means anything; the high byte is internal (see reference 000).
 EC2_STATE_CODES = {0: "pending", 16: "running", 32: "shutting-down", 48: "terminated", 64: "stopping", 80: "stopped"}
 
@@ -140,5 +145,10 @@ def make_record(instance_id, cloud, region, state, raw_state=None, state_code=No
 
 
 def absent_record(instance_id, cloud, region):
-    """An instance the cloud no longer knows: released / terminated and gone."""
+    """An instance this run saw, that the cloud no longer knows: released and gone (ECS forgets at once)."""
     return make_record(instance_id, cloud, region, "terminated")
+
+
+def not_found_record(instance_id, cloud, region):
+    """An id the cloud did not know when the module started: not found, never terminated."""
+    return make_record(instance_id, cloud, region, NOT_FOUND)

@@ -6,6 +6,11 @@
 Only stopped instances are released unless force: true. Refused ids (wrong state, protection on)
 are reported per id and fail the task, but the stopped, unprotected ids in the same task are
 released anyway: each id gets exactly what was asked for it, nothing more.
+
+Outcomes are read, not assumed: after a refused TerminateInstances / DeleteInstances the refused
+ids are described again, and those the cloud is terminating anyway (EC2 terminates the instances
+of the other Availability Zones when one protected instance fails the call) count as released.
+An id the cloud does not know when the module starts is not_found, never terminated.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,7 +18,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
-    Runtime, check_wait_timeout, describe_all, describer, finish, in_batches,
+    Runtime, check_wait_timeout, describer, finish, first_read, found_ids, in_batches, read_protection, reread, snapshot_records,
+    state_diff,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
@@ -39,16 +45,21 @@ def run(params, check_mode=False, rt=None):
     provider = rt.connect(params)
     force = bool(params.get("force"))
     disable = bool(params.get("disable_protection"))
-    records = describe_all(provider, ids)
+    records = first_read(provider, ids)
+    before = snapshot_records(records)
     failures = []
     unchanged = [i for i in ids if records[i]["state"] in ("terminated", "shutting-down")]
     candidates = []
-    for i in ids:
+    for i in found_ids(ids, records):
         state = records[i]["state"]
         if state == "stopped" or (force and state in ("running", "pending", "stopping")):
             candidates.append(i)
         elif state not in ("terminated", "shutting-down"):
             failures.append(failure(i, "IncorrectInstanceState", refusal_message(state)))
+    if check_mode:
+        # EC2 DescribeInstances does not report termination protection: read it for the candidates, so that
+        # check mode predicts the refusals the real run would meet (read-only, one call per instance).
+        read_protection(provider, records, candidates)
     protected = [i for i in candidates if records[i]["deletion_protection"] is True]
     if protected and not disable:
         failures.extend(failure(i, "DeletionProtection", PROTECTED_MESSAGE) for i in protected)
@@ -65,8 +76,11 @@ def run(params, check_mode=False, rt=None):
         for i, error in dry.items():
             if not (disable and provider.is_protection_error(error)):
                 failures.append(error.failure())
-        predicted = [i for i in candidates if i not in [f["id"] for f in failures]]
-        return finish(ids, records, predicted, unchanged, failures, "release (check mode)",
+        refused = set(f["id"] for f in failures)
+        predicted = [i for i in candidates if i not in refused]
+        after = dict((i, dict(records[i], state="terminated")) for i in predicted)
+        return finish(ids, records, predicted, unchanged, failures, "release (check mode)", params=params, rt=rt,
+                      diff=state_diff(predicted, before, after),
                       extra={"protection_disabled_ids": [i for i in protected if i in predicted],
                              "protected_ids": protected_ids(failures)})
 
@@ -83,7 +97,7 @@ def run(params, check_mode=False, rt=None):
         ok = unprotect(protected)
         candidates = [i for i in candidates if i not in protected or i in ok]
 
-    errors = in_batches(provider.terminate, candidates, force=force, dry_run=False)
+    errors = terminate_and_read(provider, records, candidates, force)
     # EC2 reports termination protection only when asked to terminate (not in DescribeInstances).
     late = [i for i, e in errors.items() if provider.is_protection_error(e)]
     for i in late:
@@ -92,7 +106,7 @@ def run(params, check_mode=False, rt=None):
         retry = unprotect(late)
         for i in retry:
             del errors[i]
-        errors.update(in_batches(provider.terminate, retry, force=force, dry_run=False))
+        errors.update(terminate_and_read(provider, records, retry, force))
         late = []
     for i, error in errors.items():
         if i in late:
@@ -113,9 +127,22 @@ def run(params, check_mode=False, rt=None):
         if got.timed_out:
             notes.append(timeout_message(TERMINATED, got, params["wait_timeout"]))
     elif changed:
-        records.update(describe_all(provider, changed))
-    return finish(ids, records, changed, unchanged, failures, "release", notes=notes,
+        records.update(reread(provider, changed))
+    return finish(ids, records, changed, unchanged, failures, "release", notes=notes, params=params, rt=rt,
+                  diff=state_diff([i for i in ids if i in set(changed)], before, records),
                   extra={"protection_disabled_ids": disabled, "protected_ids": protected_ids(failures)})
+
+
+def terminate_and_read(provider, records, ids, force):
+    """Terminate; then read the ids the call refused: the ones the cloud terminates anyway are not errors."""
+    errors = in_batches(provider.terminate, ids, force=force, dry_run=False)
+    if errors:
+        now = reread(provider, list(errors))
+        for i in list(errors):
+            if now[i]["state"] in ("shutting-down", "terminated"):
+                records[i] = now[i]
+                del errors[i]
+    return errors
 
 
 def protected_ids(failures):

@@ -14,7 +14,9 @@ __metaclass__ = type
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import Runtime
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, TaskFailure, scrub
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import (
+    CONNECTION_ERROR, CloudError, InputError, TaskFailure, scrub,
+)
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.providers import MissingLibrary
 
 SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
@@ -27,19 +29,28 @@ def secrets_of(params, environ):
     return [v for v in values if v]
 
 
+ENDPOINT_SETTINGS = {"aws": "endpoint_url / AWS_ENDPOINT_URL", "alicloud": "endpoint_url / ALIBABA_CLOUD_ECS_ENDPOINT"}
+
+
 def cloud_error_message(cloud, error):
+    if error.code == CONNECTION_ERROR:
+        return "%s: %s; check %s, region and the network" % (CLOUD_NAMES.get(cloud, cloud), error.message,
+                                                               ENDPOINT_SETTINGS.get(cloud, "endpoint_url"))
     message = "%s API error %s: %s" % (CLOUD_NAMES.get(cloud, cloud), error.code, error.message)
     if error.request_id:
         message += " (request id %s)" % error.request_id
     if error.code in ("AuthFailure", "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId.NotFound",
                       "SignatureDoesNotMatch", "InvalidCredentials", "NoCredentialsError", "PartialCredentialsError"):
         message += ". Check the credentials: access_key/secret_key (or the cloud's environment variables) and security_token"
+    if error.code in ("InvalidRegionId.NotFound", "InvalidRegionId"):
+        message += ". Check region (option region or ALIBABA_CLOUD_REGION_ID)"
     return message
 
 
 def run_module(module, operation, rt=None):
     rt = rt or Runtime()
     secrets = secrets_of(module.params, rt.environ)
+    rt._warn = lambda message: module.warn(scrub(message, secrets))
     try:
         result = operation(module.params, module.check_mode, rt)
     except InputError as exc:
@@ -52,6 +63,10 @@ def run_module(module, operation, rt=None):
     except TaskFailure as exc:
         payload = scrub(dict(exc.result), secrets)
         payload.pop("failures", None)
+        if not module._diff:
+            payload.pop("diff", None)
         module.fail_json(msg=scrub(exc.message, secrets), failures=scrub(exc.failures, secrets),
                          error=scrub(exc.error, secrets), **payload)
+    if not module._diff:
+        result.pop("diff", None)
     module.exit_json(**scrub(result, secrets))

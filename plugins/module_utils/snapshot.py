@@ -14,10 +14,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
-    Runtime, check_wait_timeout, describe_all, finish,
+    Runtime, check_wait_timeout, finish, first_read,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.resources import (
     DEVICE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, in_chunks, per_instance,
     resource_timeout_message, wait_failures, wait_resources,
@@ -74,16 +75,18 @@ def run(params, check_mode=False, rt=None):
     rt = rt or Runtime()
     ids, tag, extra = validate(params)
     provider = rt.connect(params)
-    records = describe_all(provider, ids)
+    records = first_read(provider, ids)
     existing = group_by_instance(provider.find_snapshots({SNAPSHOT_TAG: tag}))
     failures = []
     unchanged = []
     live = []
     for i in ids:
         usable = [s for s in existing.get(i, []) if s["state"] != "error"]
-        if records[i]["state"] == "terminated":
+        if records[i]["state"] in ("terminated", NOT_FOUND):
             if usable:
-                unchanged.append(i)
+                unchanged.append(i)  # released after its snapshots were made: they are what was asked
+            elif records[i]["state"] == NOT_FOUND:
+                continue  # not_found_ids
             else:
                 failures.append(failure(i, "IncorrectInstanceState", "the instance is released and has no snapshot tagged %s" % tag))
         else:
@@ -108,7 +111,7 @@ def run(params, check_mode=False, rt=None):
                 ok = True  # ECS CreateSnapshot has no DryRun: predicted from DescribeDisks alone
             if ok:
                 predicted.append(i)
-        return finish(ids, records, predicted, unchanged, failures, "snapshot (check mode)",
+        return finish(ids, records, predicted, unchanged, failures, "snapshot (check mode)", params=params, rt=rt,
                       extra={"snapshots": dict((i, [public(s) for s in v]) for i, v in snapshots.items())})
 
     changed = []
@@ -131,5 +134,5 @@ def run(params, check_mode=False, rt=None):
         failures.extend(wait_failures("snapshot", COMPLETED, got, params["wait_timeout"], owner))
         if got.timed_out:
             notes.append(resource_timeout_message("snapshot", COMPLETED, got, params["wait_timeout"], owner))
-    return finish(ids, records, changed, unchanged, failures, "snapshot", notes=notes,
+    return finish(ids, records, changed, unchanged, failures, "snapshot", notes=notes, params=params, rt=rt,
                   extra={"snapshots": dict((i, [public(s) for s in v]) for i, v in snapshots.items())})

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import BATCH_ARGS, COMMON_ARGS, merged_spec
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import BATCH_ARGS, COMMON_ARGS, NOT_FOUND_ARGS, merged_spec
 
 
 def instance_stop():
@@ -24,21 +24,23 @@ def instance_release():
 
 def auto_release_time():
     spec = merged_spec(
-        COMMON_ARGS,
+        COMMON_ARGS, NOT_FOUND_ARGS,
         instance_ids=dict(BATCH_ARGS["instance_ids"]),
         release_at=dict(type="str"),
         release_in=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
+        disable_protection=dict(type="bool", default=False),
     )
     return spec
 
 
 def instance_state_info():
     return merged_spec(
-        COMMON_ARGS,
+        COMMON_ARGS, NOT_FOUND_ARGS,
         instance_ids=dict(type="list", elements="str"),
         filters=dict(type="dict"),
         include_health=dict(type="bool", default=False),
+        include_protection=dict(type="bool", default=False),
     )
 
 
@@ -76,7 +78,7 @@ def instance_clone():
 
 def instance_command():
     return merged_spec(
-        COMMON_ARGS,
+        COMMON_ARGS, NOT_FOUND_ARGS,
         instance_ids=dict(BATCH_ARGS["instance_ids"]),
         content=dict(type="str", required=True),
         command_type=dict(type="str", default="RunShellScript", choices=["RunShellScript", "RunPowerShellScript", "RunBatScript"]),

@@ -8,10 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import Runtime, describe_all
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+    Runtime, first_read, not_found_failures, not_found_message, read_protection,
+)
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, TaskFailure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import STATES
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND, STATES
 
 FILTER_KEYS = ("state", "tags")
 NO_HEALTH = {"instance_status": None, "system_status": None, "events": []}
@@ -48,6 +50,8 @@ def validate(params):
     ids = params.get("instance_ids")
     if ids is not None:
         ids = validate_ids(params["cloud"], ids)
+    elif params.get("fail_on_not_found"):
+        raise InputError("fail_on_not_found goes with instance_ids: a listing by filters has no ids to miss")
     states, tags = parse_filters(params.get("filters"))
     return ids, states, tags
 
@@ -56,16 +60,29 @@ def run(params, check_mode=False, rt=None):
     rt = rt or Runtime()
     ids, states, tags = validate(params)
     provider = rt.connect(params)
+    not_found = []
     if ids is not None:
-        records = describe_all(provider, ids)
+        records = first_read(provider, ids)
+        not_found = [i for i in ids if records[i]["state"] == NOT_FOUND]
         instances = [records[i] for i in ids if matches(records[i], states, tags)]
     else:
         instances = [r for r in provider.list_instances(states, tags) if matches(r, states, tags)]
+    if params.get("include_protection"):
+        # EC2 reads termination protection per instance (no batch read): only for instances that still exist.
+        live = dict((r["id"], r) for r in instances if r["state"] not in ("terminated", NOT_FOUND))
+        read_protection(provider, live, list(live))
     if params.get("include_health"):
-        live = [r["id"] for r in instances if r["state"] != "terminated"]
+        live = [r["id"] for r in instances if r["state"] not in ("terminated", NOT_FOUND)]
         health = {}
         for chunk in chunks(live):
             health.update(provider.health(chunk))
         for record in instances:
             record["health"] = health.get(record["id"]) or dict(NO_HEALTH, events=[])
-    return {"changed": False, "instances": instances}
+    result = {"changed": False, "instances": instances, "not_found_ids": not_found}
+    if not_found and params.get("fail_on_not_found"):
+        failures = not_found_failures(not_found, records)
+        raise TaskFailure(not_found_message(not_found, records, hint=False), failures, dict(result, failures=failures),
+                          failures[0])
+    if not_found:
+        rt.warn(not_found_message(not_found, records))
+    return result

@@ -5,7 +5,8 @@
 
 stopped -> unchanged; stopping -> waited for, never an error (amazon.aws #1060), and with force
 sent a forced stop first (an instance stuck in stopping);
-pending -> waited until running, then stopped; terminated / shutting-down -> failure for that id.
+pending -> waited until running, then stopped; terminated / shutting-down -> failure for that id;
+an id the cloud does not know -> not_found_ids (a warning, or a failure with fail_on_not_found).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
-    Runtime, check_wait_timeout, describe_all, describer, finish, in_batches,
+    Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread, snapshot_records, state_diff,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
@@ -40,7 +41,8 @@ def run(params, check_mode=False, rt=None):
     waiter = rt.waiter()
     describe = describer(provider)
     deadline = rt.clock() + params["wait_timeout"]
-    records = describe_all(provider, ids)
+    records = first_read(provider, ids)
+    before = snapshot_records(records)
     failures = []
     notes = []
     # force: true sends a stopping instance a forced stop too: that is the way out of stuck-in-stopping.
@@ -57,8 +59,10 @@ def run(params, check_mode=False, rt=None):
         # DryRun on the running ones; a pending one would be waited for, then stopped the same way.
         dry = in_batches(provider.stop, to_stop, dry_run=True, **stop_args)
         failures.extend(e.failure() for e in dry.values())
-        predicted = [i for i in to_stop + starting if i not in dry]
-        return finish(ids, records, predicted, unchanged, failures, "stop (check mode)")
+        predicted = [i for i in ids if i in set(to_stop + starting) and i not in dry]
+        after = dict((i, dict(records[i], state="stopped")) for i in predicted)
+        return finish(ids, records, predicted, unchanged, failures, "stop (check mode)", params=params, rt=rt,
+                      diff=state_diff(predicted, before, after))
 
     if starting:
         # A pending instance cannot be stopped yet: wait until it runs (or stops on its own).
@@ -79,7 +83,7 @@ def run(params, check_mode=False, rt=None):
     if stop_failures:
         raced = [i for i, e in stop_failures.items() if e.code in _STATE_RACE_CODES]
         if raced:
-            now = describe_all(provider, raced)
+            now = reread(provider, raced)
             for i in raced:
                 if now[i]["state"] in ("stopped", "stopping"):
                     del stop_failures[i]
@@ -99,5 +103,6 @@ def run(params, check_mode=False, rt=None):
         if got.timed_out:
             notes.append(timeout_message(STOPPED, got, params["wait_timeout"]))
     elif changed:
-        records.update(describe_all(provider, changed))
-    return finish(ids, records, changed, unchanged, failures, "stop", notes=notes)
+        records.update(reread(provider, changed))
+    return finish(ids, records, changed, unchanged, failures, "stop", notes=notes, params=params, rt=rt,
+                  diff=state_diff([i for i in ids if i in set(changed)], before, records))

@@ -21,10 +21,20 @@ description:
   - The time follows the ECS rules on both clouds, checked before any API call is made - ISO 8601 UTC, seconds rounded
     down to the minute, at least 30 minutes and at most 3 years ahead.
   - An instance that already has exactly this time is unchanged.
+  - B(Protection.) A scheduled release ignores deletion protection on ECS (protection guards C(DeleteInstance(s)) only;
+    the cloud releases the instance at its time), and M(cloudfleet.lifecycle.instance_release) honours EC2 termination
+    protection while C(playbooks/release_expired.yml) skips protected instances. So a protected instance is B(refused)
+    (code V(DeletionProtection), listed in RV(protected_ids), the task fails) unless O(disable_protection=true), which
+    turns protection off first so that the instance says what will happen to it. The others are scheduled.
+    On EC2 termination protection is not in C(DescribeInstances); it is read with C(DescribeInstanceAttribute),
+    one call per instance (8 at a time), only for the instances that would get a new time.
+    Cancelling (O(state=absent)) is always allowed and reads nothing.
+  - An id the cloud does not know is reported in RV(not_found_ids), never as released (see O(fail_on_not_found)).
 author:
   - cloudfleet.lifecycle developers (@cloudfleet)
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
+  - cloudfleet.lifecycle.common.not_found
 options:
   instance_ids:
     description:
@@ -52,24 +62,32 @@ options:
     type: str
     default: present
     choices: [present, absent]
+  disable_protection:
+    description:
+      - Turn deletion/termination protection off on the protected instances (ECS and EC2 C(ModifyInstanceAttribute)),
+        then schedule their release too. Without it they are refused and listed in RV(protected_ids).
+      - Only with O(state=present).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
     description:
       - EC2 sends C(CreateTags)/C(DeleteTags) with C(DryRun).
       - ECS C(ModifyInstanceAutoReleaseTime) has no C(DryRun), so nothing is sent; the change is predicted.
+      - Protection is read in check mode as in a real run, so the refusals are predicted too.
 seealso:
   - module: cloudfleet.lifecycle.instance_release
   - module: cloudfleet.lifecycle.instance_state_info
 """
 
 EXAMPLES = r"""
-- name: Release these ECS instances on 1 December 2026 at 06:00 UTC
+- name: Release these ECS instances on 1 June 2027 at 06:00 UTC
   cloudfleet.lifecycle.auto_release_time:
     cloud: alicloud
     region: cn-hangzhou
     instance_ids: "{{ ecs_ids }}"
-    release_at: "2026-12-01T06:00:00Z"
+    release_at: "2027-06-01T06:00:00Z"
 
 - name: Mark EC2 instances for release in 6 hours (tag cloudfleet:auto-release-time)
   cloudfleet.lifecycle.auto_release_time:
@@ -109,9 +127,10 @@ instances:
     state:
       description:
         - The normalized state, the same words on both clouds.
-        - A released ECS instance, or any instance the cloud no longer knows, reads as V(terminated).
+        - V(not-found) when the cloud did not know the id as the module started (see RV(not_found_ids)), never a state the
+          instance was in. An instance this task released reads V(terminated), on ECS too, where the cloud then forgets it.
       type: str
-      choices: [pending, running, stopping, stopped, shutting-down, terminated]
+      choices: [pending, running, stopping, stopped, shutting-down, terminated, not-found]
       sample: stopped
     raw_state:
       description: The cloud's own word for the state (EC2 C(State.Name), ECS C(Status)); null when the instance is gone.
@@ -130,7 +149,9 @@ instances:
     deletion_protection:
       description:
         - Whether release protection is on (ECS C(DeletionProtection)).
-        - On EC2 null unless known, because C(DescribeInstances) does not report C(DisableApiTermination).
+        - On EC2 null unless this task read it (C(DescribeInstanceAttribute), one call per instance - auto_release_time, the check
+          mode of instance_release, instance_state_info O(include_protection)) or a refused release showed it, because
+          C(DescribeInstances) does not report C(DisableApiTermination).
       type: bool
       sample: false
     instance_type:
@@ -154,6 +175,21 @@ unchanged_ids:
   type: list
   elements: str
   sample: []
+not_found_ids:
+  description:
+    - The ids the cloud did not know when the module started, in this region and account; nothing was done to them.
+      Their records read V(not-found), never V(terminated).
+    - A warning names them. With O(fail_on_not_found=true) they fail the task instead, each in RV(failures) with the code V(NotFound).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+diff:
+  description:
+    - With C(--diff), the auto-release time before and after (predicted, in check mode) of each instance this task changes.
+  returned: with --diff
+  type: dict
+  sample: {"before": {"i-0123456789abcdef0": {"auto_release_time": null}}, "after": {"i-0123456789abcdef0": {"auto_release_time": "2026-12-01T06:00:00Z"}}}
 failures:
   description:
     - One entry per instance that failed, with the cloud's error code, message and request id
@@ -176,6 +212,20 @@ auto_release_time:
   returned: always
   type: str
   sample: "2026-12-01T06:00:00Z"
+protected_ids:
+  description:
+    - The ids refused because deletion/termination protection is on and O(disable_protection) was not given.
+      Each has a RV(failures) entry with the code V(DeletionProtection); they keep the time they had.
+  returned: always
+  type: list
+  elements: str
+  sample: [i-bp1abcdefghij0123456]
+protection_disabled_ids:
+  description: The ids whose protection this task turned off (in check mode, would turn off) before scheduling their release.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -43,6 +43,7 @@ author:
   - cloudfleet.lifecycle developers (@cloudfleet)
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
+  - cloudfleet.lifecycle.common.not_found
 options:
   instance_ids:
     description:
@@ -213,22 +214,35 @@ results:
       sample: 1
     status:
       description:
-        - V(success) (exit code 0, or on ECS the exit code that carried O(then) out), V(failed) (non-zero exit code),
+        - V(success) (exit code 0), V(failed) (non-zero exit code),
           V(timeout) (the cloud stopped it after O(timeout); ECS C(Timeout), SSM C(TimedOut)), V(cancelled),
-          V(not_started) (a wave that never started, or check mode), or V(error).
+          V(not_started) (a wave that never started, or check mode), V(not_found) (the cloud does not know the instance;
+          nothing was sent, and it does not count against O(max_errors) unless O(fail_on_not_found=true), which makes it
+          V(error) with the code V(NotFound)), or V(error).
         - V(error) covers a command that never ran on the instance (ECS C(Invalid), C(Aborted), C(Error); SSM
           C(Undeliverable)), an instance that was not running, a refused call, C(WaitTimeout) and a failed O(then).
       type: str
-      choices: [success, failed, timeout, cancelled, not_started, error]
+      choices: [success, failed, timeout, cancelled, not_started, not_found, error]
       sample: success
     raw_status:
       description: The cloud's own word (ECS C(InvocationStatus), SSM C(Status)); null if there was none.
       type: str
       sample: Success
     exit_code:
-      description: The script's exit code as the cloud reports it, unchanged (V(194) for a restart on ECS Linux); null when it did not finish.
+      description:
+        - The script's own exit code, the same meaning on both clouds; null when it did not finish.
+        - With O(then) on ECS the script is wrapped so that it ends with the Cloud Assistant's code (193/194 Linux,
+          3009/3010 Windows) only when it succeeded; that code is reported in RV(results[].then_exit_code), and
+          C(exit_code) is then V(0), as EC2 reports the same script.
       type: int
       sample: 0
+    then_exit_code:
+      description:
+        - On ECS with O(then), the Cloud Assistant exit code that carried O(then) out (V(193), V(194), V(3009), V(3010)),
+          as the cloud reported it; null otherwise, and always null on EC2 (where the module calls
+          C(StopInstances) / C(RebootInstances) itself).
+      type: int
+      sample: 194
     output:
       description: The output, decoded (ECS up to 24 KB, SSM up to 2500 characters); empty if there was none.
       type: str
@@ -270,6 +284,14 @@ failed_ids:
   sample: []
 not_started_ids:
   description: The running ids the command was not sent to because the run stopped (and, in check mode, every planned id).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+not_found_ids:
+  description:
+    - The ids the cloud does not know in this region and account (status V(not_found)); the command was not sent to them.
+    - A warning names them; with O(fail_on_not_found=true) they are errors (code V(NotFound)) instead.
   returned: always
   type: list
   elements: str
@@ -329,8 +351,6 @@ error:
   sample: {"code": "InvalidInstanceId", "message": "Instances not in a valid state for account", "request_id": "5b1f..."}
 """
 
-import functools
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import command as operation
@@ -340,7 +360,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.runner import
 
 def main():
     module = AnsibleModule(argument_spec=specs.instance_command(), supports_check_mode=True)
-    run_module(module, functools.partial(operation.run, warn=module.warn))
+    run_module(module, operation.run)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,20 @@ description:
   - An instance with termination/deletion protection is refused for that id with a clear message, unless
     O(disable_protection=true), which turns protection off first (EC2 C(ModifyInstanceAttribute DisableApiTermination),
     ECS C(ModifyInstanceAttribute DeletionProtection)) and lists those ids in RV(protection_disabled_ids).
-  - An instance already released or not found is unchanged and reported as V(terminated); a second run is a no-op.
+  - An instance the cloud shows as V(terminated) or V(shutting-down) is unchanged. An id the cloud does not know is
+    B(not) reported as released - it reads V(not-found), is listed in RV(not_found_ids) with a warning, and fails the task
+    only with O(fail_on_not_found=true). So a second run after a real release is a no-op and succeeds (ECS forgets a
+    released instance at once), while a wrong region or account is plain to see.
+  - Outcomes are read, not assumed. When C(TerminateInstances) / C(DeleteInstances) refuses a batch, the refused ids are
+    described again - EC2 terminates the instances of the other Availability Zones even when a protected one fails
+    the call - and those the cloud is terminating count as released.
   - Released data is gone for good. Snapshot the disks first if the data must be kept.
 author:
   - cloudfleet.lifecycle developers (@cloudfleet)
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
   - cloudfleet.lifecycle.common.batch
+  - cloudfleet.lifecycle.common.not_found
 options:
   force:
     description:
@@ -45,7 +52,9 @@ attributes:
     description:
       - Sends C(TerminateInstances)/C(DeleteInstances) with C(DryRun).
       - ECS C(ModifyInstanceAttribute) has no C(DryRun), so turning protection off is only predicted, not sent.
-      - On EC2 protection is only discovered by a real C(TerminateInstances), so check mode cannot predict it.
+      - On EC2, where C(DescribeInstances) does not report termination protection, check mode reads it with
+        C(DescribeInstanceAttribute) (one read call per candidate, 8 at a time), so the refusals are predicted.
+        A real run learns it from C(TerminateInstances) itself and makes no extra call.
 seealso:
   - module: cloudfleet.lifecycle.instance_stop
   - module: cloudfleet.lifecycle.auto_release_time
@@ -101,9 +110,10 @@ instances:
     state:
       description:
         - The normalized state, the same words on both clouds.
-        - A released ECS instance, or any instance the cloud no longer knows, reads as V(terminated).
+        - V(not-found) when the cloud did not know the id as the module started (see RV(not_found_ids)), never a state the
+          instance was in. An instance this task released reads V(terminated), on ECS too, where the cloud then forgets it.
       type: str
-      choices: [pending, running, stopping, stopped, shutting-down, terminated]
+      choices: [pending, running, stopping, stopped, shutting-down, terminated, not-found]
       sample: stopped
     raw_state:
       description: The cloud's own word for the state (EC2 C(State.Name), ECS C(Status)); null when the instance is gone.
@@ -122,7 +132,9 @@ instances:
     deletion_protection:
       description:
         - Whether release protection is on (ECS C(DeletionProtection)).
-        - On EC2 null unless known, because C(DescribeInstances) does not report C(DisableApiTermination).
+        - On EC2 null unless this task read it (C(DescribeInstanceAttribute), one call per instance - auto_release_time, the check
+          mode of instance_release, instance_state_info O(include_protection)) or a refused release showed it, because
+          C(DescribeInstances) does not report C(DisableApiTermination).
       type: bool
       sample: false
     instance_type:
@@ -146,6 +158,21 @@ unchanged_ids:
   type: list
   elements: str
   sample: []
+not_found_ids:
+  description:
+    - The ids the cloud did not know when the module started, in this region and account; nothing was done to them.
+      Their records read V(not-found), never V(terminated).
+    - A warning names them. With O(fail_on_not_found=true) they fail the task instead, each in RV(failures) with the code V(NotFound).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+diff:
+  description:
+    - With C(--diff), the state before and after (predicted, in check mode) of each instance this task changes.
+  returned: with --diff
+  type: dict
+  sample: {"before": {"i-0123456789abcdef0": {"state": "running"}}, "after": {"i-0123456789abcdef0": {"state": "stopped"}}}
 failures:
   description:
     - One entry per instance that failed, with the cloud's error code, message and request id

@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
   - cloudfleet.lifecycle.common.batch
+  - cloudfleet.lifecycle.common.not_found
 options:
   snapshot_tag:
     description:
@@ -98,9 +99,10 @@ instances:
     state:
       description:
         - The normalized state, the same words on both clouds.
-        - A released ECS instance, or any instance the cloud no longer knows, reads as V(terminated).
+        - V(not-found) when the cloud did not know the id as the module started (see RV(not_found_ids)), never a state the
+          instance was in. An instance this task released reads V(terminated), on ECS too, where the cloud then forgets it.
       type: str
-      choices: [pending, running, stopping, stopped, shutting-down, terminated]
+      choices: [pending, running, stopping, stopped, shutting-down, terminated, not-found]
       sample: stopped
     raw_state:
       description: The cloud's own word for the state (EC2 C(State.Name), ECS C(Status)); null when the instance is gone.
@@ -119,7 +121,9 @@ instances:
     deletion_protection:
       description:
         - Whether release protection is on (ECS C(DeletionProtection)).
-        - On EC2 null unless known, because C(DescribeInstances) does not report C(DisableApiTermination).
+        - On EC2 null unless this task read it (C(DescribeInstanceAttribute), one call per instance - auto_release_time, the check
+          mode of instance_release, instance_state_info O(include_protection)) or a refused release showed it, because
+          C(DescribeInstances) does not report C(DisableApiTermination).
       type: bool
       sample: false
     instance_type:
@@ -139,6 +143,15 @@ changed_ids:
   sample: [i-0123456789abcdef0]
 unchanged_ids:
   description: The ids that were already as asked.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+not_found_ids:
+  description:
+    - The ids the cloud did not know when the module started, in this region and account; nothing was done to them.
+      Their records read V(not-found), never V(terminated).
+    - A warning names them. With O(fail_on_not_found=true) they fail the task instead, each in RV(failures) with the code V(NotFound).
   returned: always
   type: list
   elements: str

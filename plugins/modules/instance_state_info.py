@@ -14,7 +14,9 @@ version_added: 0.1.0
 description:
   - Returns the normalized record of each instance, the same shape on both clouds, by ids or by filters.
   - EC2 state codes are read by their low byte only, so codes above 255 still map right.
-  - An instance the cloud no longer knows (a released ECS instance) is reported as V(terminated).
+  - An id the cloud does not know (in this region and account) reads V(not-found), never V(terminated), and is listed in
+    RV(not_found_ids) with a warning. A released ECS instance is such an id (ECS forgets it at once); an EC2 instance
+    reads V(terminated) for about an hour after termination, then it is not found either.
   - With O(include_health=true) each record gets C(health) - EC2 C(DescribeInstanceStatus) with
     C(IncludeAllInstances), ECS C(DescribeInstancesFullStatus) - the same shape on both.
   - Never changes anything.
@@ -22,6 +24,7 @@ author:
   - cloudfleet.lifecycle developers (@cloudfleet)
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
+  - cloudfleet.lifecycle.common.not_found
 options:
   instance_ids:
     description:
@@ -37,6 +40,13 @@ options:
   include_health:
     description:
       - Add C(health) to each record.
+    type: bool
+    default: false
+  include_protection:
+    description:
+      - Fill C(deletion_protection) on EC2 too. EC2 C(DescribeInstances) does not report termination protection, and EC2
+        has no batch read of it - this makes one C(DescribeInstanceAttribute) call per instance that still exists
+        (8 at a time). ECS reports C(DeletionProtection) in C(DescribeInstances), at no extra cost, with or without this.
     type: bool
     default: false
 attributes:
@@ -66,6 +76,14 @@ EXAMPLES = r"""
     include_health: true
   register: web
 
+- name: Which EC2 instances are protected from termination (one extra read per instance)
+  cloudfleet.lifecycle.instance_state_info:
+    cloud: aws
+    region: us-east-1
+    instance_ids: "{{ ec2_ids }}"
+    include_protection: true
+  register: protection
+
 - name: Instances with a scheduled event
   ansible.builtin.debug:
     msg: "{{ web.instances | selectattr('health.events') | map(attribute='id') | list }}"
@@ -89,9 +107,11 @@ instances:
       description: The region.
       type: str
     state:
-      description: The normalized state; a released ECS instance reads V(terminated).
+      description:
+        - The normalized state, the same words on both clouds.
+        - V(not-found) when the cloud does not know the id (released earlier, or in another region or account), never V(terminated).
       type: str
-      choices: [pending, running, stopping, stopped, shutting-down, terminated]
+      choices: [pending, running, stopping, stopped, shutting-down, terminated, not-found]
     raw_state:
       description: The cloud's own word for the state.
       type: str
@@ -102,7 +122,10 @@ instances:
       description: ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ) or null; on EC2 read from the tag C(cloudfleet:auto-release-time).
       type: str
     deletion_protection:
-      description: ECS C(DeletionProtection); null on EC2 (not reported by C(DescribeInstances)).
+      description:
+        - ECS C(DeletionProtection).
+        - On EC2 termination protection (C(DisableApiTermination)) with O(include_protection=true), else null
+          (C(DescribeInstances) does not report it).
       type: bool
     instance_type:
       description: The instance type.
@@ -144,6 +167,14 @@ changed:
   description: Always false.
   returned: always
   type: bool
+not_found_ids:
+  description:
+    - The ids of O(instance_ids) the cloud does not know in this region and account (their records read V(not-found)).
+    - A warning names them; with O(fail_on_not_found=true) the task fails instead, each in C(failures) with the code V(NotFound).
+  returned: always
+  type: list
+  elements: str
+  sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -20,6 +20,8 @@ description:
   - A V(pending) (ECS C(Starting)/C(Pending)) instance is waited for until it is V(running), then stopped
     (even with O(wait=false), as it cannot be stopped before).
   - A V(terminated) or V(shutting-down) instance cannot be stopped and fails the task for that id.
+  - An id the cloud does not know is listed in RV(not_found_ids) with a warning, nothing is sent for it, and it fails
+    the task only with O(fail_on_not_found=true).
   - A per-instance error from the cloud (for example hibernation not configured) is reported for that id in
     RV(failures) and fails the task; the other instances are still stopped.
   - If the wait times out the task fails, names each instance with the state it is stuck in, and says what to do
@@ -29,6 +31,7 @@ author:
 extends_documentation_fragment:
   - cloudfleet.lifecycle.common
   - cloudfleet.lifecycle.common.batch
+  - cloudfleet.lifecycle.common.not_found
 options:
   force:
     description:
@@ -115,9 +118,10 @@ instances:
     state:
       description:
         - The normalized state, the same words on both clouds.
-        - A released ECS instance, or any instance the cloud no longer knows, reads as V(terminated).
+        - V(not-found) when the cloud did not know the id as the module started (see RV(not_found_ids)), never a state the
+          instance was in. An instance this task released reads V(terminated), on ECS too, where the cloud then forgets it.
       type: str
-      choices: [pending, running, stopping, stopped, shutting-down, terminated]
+      choices: [pending, running, stopping, stopped, shutting-down, terminated, not-found]
       sample: stopped
     raw_state:
       description: The cloud's own word for the state (EC2 C(State.Name), ECS C(Status)); null when the instance is gone.
@@ -136,7 +140,9 @@ instances:
     deletion_protection:
       description:
         - Whether release protection is on (ECS C(DeletionProtection)).
-        - On EC2 null unless known, because C(DescribeInstances) does not report C(DisableApiTermination).
+        - On EC2 null unless this task read it (C(DescribeInstanceAttribute), one call per instance - auto_release_time, the check
+          mode of instance_release, instance_state_info O(include_protection)) or a refused release showed it, because
+          C(DescribeInstances) does not report C(DisableApiTermination).
       type: bool
       sample: false
     instance_type:
@@ -160,6 +166,21 @@ unchanged_ids:
   type: list
   elements: str
   sample: []
+not_found_ids:
+  description:
+    - The ids the cloud did not know when the module started, in this region and account; nothing was done to them.
+      Their records read V(not-found), never V(terminated).
+    - A warning names them. With O(fail_on_not_found=true) they fail the task instead, each in RV(failures) with the code V(NotFound).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+diff:
+  description:
+    - With C(--diff), the state before and after (predicted, in check mode) of each instance this task changes.
+  returned: with --diff
+  type: dict
+  sample: {"before": {"i-0123456789abcdef0": {"state": "running"}}, "after": {"i-0123456789abcdef0": {"state": "stopped"}}}
 failures:
   description:
     - One entry per instance that failed, with the cloud's error code, message and request id

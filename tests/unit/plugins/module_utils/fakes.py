@@ -183,6 +183,15 @@ class FakeProvider:
     def dry_run_supported(self, operation):
         return operation in self.dry_run_ops
 
+    def read_protection(self, ids):
+        """Like EC2's DescribeInstanceAttribute, one read per instance (ids the cloud does not know are left out)."""
+        found = {}
+        for i in ids:
+            self.calls.append(("read_protection", [i], False))
+            if i in self.instances and self.instances[i].state != "gone":
+                found[i] = bool(self.instances[i].protected)
+        return found
+
     def is_protection_error(self, error):
         return error.code == "OperationNotPermitted"
 

@@ -238,14 +238,16 @@ def test_check_mode_with_nothing_running_changes_nothing():
 
 # --- then ---
 
-def test_then_restart_on_alicloud_is_the_agents_exit_code_and_waits_for_a_seen_reboot():
+def test_then_restart_on_alicloud_reports_the_scripts_own_exit_code_and_waits_for_a_seen_reboot():
     ids, provider = fleet("alicloud", 2)
     result, _w = run(provider, cmd_params("alicloud", ids, then="restart", concurrency="1"))
     sent = provider.calls_of("run_command")[0][2]["content"]
     assert sent.rstrip().endswith('exit "$__cf_rc"') and "exit 194" in sent
     assert provider.calls_of("reboot") == [] and provider.calls_of("stop") == []
     for r in result["results"]:
-        assert (r["status"], r["exit_code"], r["then_state"], r["error_code"]) == ("success", 194, "running", None)
+        # exit_code is the script's own (0, as EC2 reports it); the agent's 194 that carried out then is apart
+        assert (r["status"], r["exit_code"], r["then_exit_code"], r["then_state"], r["error_code"]) == \
+            ("success", 0, 194, "running", None)
     assert all(provider.instances[i].boots == 1 for i in ids)
     assert [rec["start_time"] for rec in result["instances"]] == ["2026-01-01T00:01:00Z"] * 2
 
@@ -253,7 +255,8 @@ def test_then_restart_on_alicloud_is_the_agents_exit_code_and_waits_for_a_seen_r
 def test_then_stop_on_alicloud_waits_until_stopped():
     ids, provider = fleet("alicloud", 2)
     result, _w = run(provider, cmd_params("alicloud", ids, then="stop"))
-    assert [(r["status"], r["exit_code"], r["then_state"]) for r in result["results"]] == [("success", 193, "stopped")] * 2
+    assert [(r["status"], r["exit_code"], r["then_exit_code"], r["then_state"]) for r in result["results"]] == \
+        [("success", 0, 193, "stopped")] * 2
     assert [rec["state"] for rec in result["instances"]] == ["stopped", "stopped"]
 
 

@@ -146,13 +146,64 @@ def test_release_force_releases_running():
     assert result["changed_ids"] == ids and result["instances"][0]["state"] == "terminated"
 
 
-def test_release_absent_and_terminated_are_unchanged():
+def test_release_terminated_is_unchanged_and_an_unknown_id_is_not_found_never_terminated():
     ids, provider = fleet("terminated")
     missing = aws_id(99)
-    result = release.run(params(instance_ids=ids + [missing]), rt=runtime(provider))
-    assert result["changed"] is False and result["unchanged_ids"] == ids + [missing]
-    assert [r["state"] for r in result["instances"]] == ["terminated", "terminated"]
+    rt = runtime(provider)
+    result = release.run(params(instance_ids=ids + [missing]), rt=rt)
+    assert result["changed"] is False and result["unchanged_ids"] == ids
+    assert result["not_found_ids"] == [missing]
+    assert [r["state"] for r in result["instances"]] == ["terminated", "not-found"]
     assert provider.calls_of("terminate") == []
+    assert len(rt.warnings) == 1 and missing in rt.warnings[0] and "another region or account" in rt.warnings[0]
+
+
+def test_fail_on_not_found_makes_an_unknown_id_a_failure_and_still_releases_the_rest():
+    ids, provider = fleet("stopped")
+    missing = aws_id(99)
+    with pytest.raises(TaskFailure) as exc:
+        release.run(params(instance_ids=ids + [missing], fail_on_not_found=True), rt=runtime(provider))
+    assert [(f["id"], f["code"]) for f in exc.value.failures] == [(missing, "NotFound")]
+    assert exc.value.result["changed_ids"] == ids and exc.value.result["not_found_ids"] == [missing]
+    assert provider.instances[ids[0]].state == "terminated"
+
+
+def test_an_instance_that_vanishes_after_its_release_reads_terminated():
+    """ECS forgets a released instance at once: this run released it, so it is terminated, not not-found."""
+    ids, provider = fleet("stopped")
+    original = provider.terminate
+
+    def terminate_and_forget(batch, force=False, dry_run=False):
+        failures = original(batch, force=force, dry_run=dry_run)
+        if not dry_run:
+            for i in batch:
+                provider.instances[i].state = "gone"
+        return failures
+    provider.terminate = terminate_and_forget
+    result = release.run(params(instance_ids=ids), rt=runtime(provider))
+    assert result["changed_ids"] == ids and result["not_found_ids"] == []
+    assert [r["state"] for r in result["instances"]] == ["terminated"]
+
+
+def test_a_refused_terminate_is_read_again_and_what_terminated_anyway_is_released():
+    """EC2 fails a TerminateInstances naming a protected instance yet terminates the instances of other zones."""
+    ids, provider = fleet("stopped", "stopped")
+    protected = ids[0]
+    provider.instances[protected].protected = True
+
+    def terminate(batch, force=False, dry_run=False):
+        provider.calls.append(("terminate", list(batch), dry_run))
+        for i in batch:
+            if i != protected and not dry_run:
+                provider.instances[i].state = "shutting-down"
+        return dict((i, CloudError("OperationNotPermitted", "may not be terminated; disableApiTermination", "r", instance_id=i))
+                    for i in batch)
+    provider.terminate = terminate
+    with pytest.raises(TaskFailure) as exc:
+        release.run(params(instance_ids=ids), rt=runtime(provider))
+    assert exc.value.result["changed_ids"] == [ids[1]]
+    assert exc.value.result["protected_ids"] == [protected]
+    assert [f["id"] for f in exc.value.failures] == [protected]
 
 
 def test_release_protected_refused_without_disable():
@@ -241,7 +292,8 @@ def test_state_info_by_ids_with_health():
     ids, provider = fleet("running", "terminated")
     result = state_info.run(params(instance_ids=ids + [aws_id(77)], filters=None, include_health=True), rt=runtime(provider))
     assert result["changed"] is False
-    assert [r["state"] for r in result["instances"]] == ["running", "terminated", "terminated"]
+    assert [r["state"] for r in result["instances"]] == ["running", "terminated", "not-found"]
+    assert result["not_found_ids"] == [aws_id(77)]
     assert result["instances"][0]["health"]["instance_status"] == "ok"
     assert result["instances"][2]["health"] == {"instance_status": None, "system_status": None, "events": []}
     assert provider.calls_of("health") == [("health", [ids[0]], False)]

@@ -1,8 +1,10 @@
 """The providers' pure helpers: endpoint parsing, error translation, per-id answers. No network."""
-from botocore.exceptions import ClientError
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import provider_alicloud, provider_aws
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError
 
 
 def test_ecs_endpoint_from_url():
@@ -32,6 +34,42 @@ def test_ecs_translate_uses_the_clouds_own_message_and_request_id():
 def test_ecs_translate_network_error():
     error = provider_alicloud.translate(ConnectionRefusedError("refused"))
     assert error.code == "ConnectionError" and "refused" in error.message
+
+
+class WrappedConnectionError(Exception):
+    """darabonba's UnretryableException: no code, the HTTP library's error inside."""
+    code = None
+
+    def __init__(self, inner):
+        super().__init__("retry context")
+        self.inner_exception = inner
+
+
+def test_ecs_connection_error_names_the_endpoint_and_the_reason_not_a_repr():
+    inner = Exception("HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded with url: /?RegionId=cn-hangzhou "
+                      "(Caused by NewConnectionError(\"HTTPConnection(host='127.0.0.1', port=1): Failed to establish a new "
+                      "connection: [Errno 111] Connection refused\"))")
+    error = provider_alicloud.translate(WrappedConnectionError(inner), "http://127.0.0.1:1")
+    assert (error.code, error.message) == ("ConnectionError", "could not connect to http://127.0.0.1:1 (connection refused)")
+
+
+def test_ec2_connection_error_is_said_the_same_way():
+    error = provider_aws.translate(EndpointConnectionError(endpoint_url="http://127.0.0.1:1/",
+                                                           error="[Errno 111] Connection refused"))
+    assert (error.code, error.message) == ("ConnectionError", "could not connect to http://127.0.0.1:1/ (connection refused)")
+
+
+def test_ec2_region_botocore_does_not_know_is_refused_with_examples():
+    session = boto3.session.Session()
+    provider_aws.check_region(session, "us-east-1")
+    provider_aws.check_region(session, "cn-north-1")  # another partition
+    with pytest.raises(InputError, match=r"region 'us-east-9' is not an EC2 region that botocore .* \(for example us-east-1"):
+        provider_aws.check_region(session, "us-east-9")
+
+
+def test_ecs_region_of_the_wrong_shape_is_refused_before_any_call():
+    with pytest.raises(InputError, match="not an ECS region id"):
+        provider_alicloud.Provider({"cloud": "alicloud", "region": "Hangzhou 1", "endpoint_url": "http://127.0.0.1:1"})
 
 
 def test_ecs_batch_answers_per_instance():

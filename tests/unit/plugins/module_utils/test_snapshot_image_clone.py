@@ -169,9 +169,17 @@ def test_snapshot_check_mode_only_dry_runs():
     assert provider.calls_of("create_snapshots") == [("create_snapshots", ids, True)]
 
 
-def test_snapshot_released_instance_without_snapshots_fails_for_it_alone():
+def test_snapshot_of_an_unknown_instance_without_snapshots_is_not_found_for_it_alone():
     ids, provider = fleet(2)
     provider.instances[ids[1]].state = "gone"
+    result = snapshot.run(params(instance_ids=ids, snapshot_tag="t1", tags=None), rt=runtime(provider))
+    assert result["not_found_ids"] == [ids[1]] and result["failures"] == []
+    assert result["changed_ids"] == [ids[0]]
+
+
+def test_snapshot_of_a_terminated_instance_without_snapshots_fails_for_it_alone():
+    ids, provider = fleet(2)
+    provider.instances[ids[1]].state = "terminated"
     with pytest.raises(TaskFailure) as exc:
         snapshot.run(params(instance_ids=ids, snapshot_tag="t1", tags=None), rt=runtime(provider))
     assert [f["id"] for f in exc.value.failures] == [ids[1]]
