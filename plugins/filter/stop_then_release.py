@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the stop_then_release role decides with; the logic is plugin_utils/stop_then_release.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import stop_then_release as logic
+
+
+def _raising_filter_errors(function):
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except InputError as exc:
+            raise AnsibleFilterError(exc.message)
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+def stop_then_release_inputs(options):
+    return logic.check_inputs(dict(options or {}))
+
+
+def fleet_groups(instances, hostvars=None, play_hosts=None):
+    return logic.groups_of(instances, hostvars, play_hosts)
+
+
+def stop_then_release_plan(read_results, disable_protection=False):
+    return logic.plan(read_results, bool(disable_protection))
+
+
+def stop_then_release_stuck(stop_results):
+    return logic.stuck(stop_results)
+
+
+def stop_then_release_stopped(stop_results, force_results=None, check_mode=False):
+    return logic.after_stop(stop_results, force_results, bool(check_mode))
+
+
+def stop_then_release_without(groups, ids):
+    return logic.without(groups, ids)
+
+
+def stop_then_release_summary(plan, stopped, **results):
+    return logic.summary(plan, stopped, **results)
+
+
+def stop_then_release_failure(summary, fail_on_not_found=False):
+    return logic.failure_message(summary, bool(fail_on_not_found)) or ""
+
+
+class FilterModule(object):
+    def filters(self):
+        return dict((f.__name__, _raising_filter_errors(f)) for f in (
+            stop_then_release_inputs, fleet_groups, stop_then_release_plan, stop_then_release_stuck,
+            stop_then_release_stopped, stop_then_release_without, stop_then_release_summary, stop_then_release_failure,
+        ))

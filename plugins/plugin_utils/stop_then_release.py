@@ -1,0 +1,269 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The decisions of the stop_then_release role, in Python so that they are unit-tested (they were
+Jinja set_fact programs). Controller side only: the role's filters call these on module results.
+
+The role's steps and what decides between them:
+  inputs      every variable checked before the first call (release_in/release_at with the modules' parser)
+  groups      the instances by cloud and region, from the list or from the play's hosts
+  plan        from the first read: to stop, protected (left running, on both clouds), already gone, not found
+  stopped     from the stop results: to release (or, in check mode, what would be stopped), unstoppable, failed
+  summary     one record of what happened (or, in check mode, what would happen)
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import resolve_release_time
+
+CLOUDS = ("aws", "alicloud")
+GONE = ("terminated", "shutting-down")
+TIMEOUTS = ("stuck_timeout", "force_timeout", "release_timeout", "snapshot_timeout")
+# The summary's lists, in the order they are shown.
+RUN_KEYS = ("released", "scheduled", "protected", "unstoppable", "already_gone", "not_found", "failed")
+CHECK_KEYS = ("would_stop", "would_release", "would_schedule", "protected", "already_gone", "not_found", "failed")
+
+
+def _unique(items):
+    seen = set()
+    out = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def check_inputs(options, now=None):
+    """InputError unless every role variable is usable; returns the release time a scheduled run would ask for.
+
+    `options` holds the role's variables without their prefix (release_mode, release_in, ...). The time is
+    parsed by the modules' own parser, so a bad `release_in` fails here, before any instance is stopped.
+    """
+    for name in TIMEOUTS:
+        value = options.get(name)
+        try:
+            seconds = int(value)
+        except (TypeError, ValueError):
+            seconds = 0
+        if seconds < 1 or isinstance(value, bool):
+            raise InputError("stop_then_release_%s must be 1 or more seconds, got %r" % (name, value))
+    mode = options.get("release_mode") or "now"
+    if mode not in ("now", "scheduled"):
+        raise InputError("stop_then_release_release_mode must be now or scheduled, got %r" % (mode,))
+    release_in = options.get("release_in") or None
+    release_at = options.get("release_at") or None
+    if mode == "now":
+        if release_in or release_at:
+            raise InputError("stop_then_release_release_in / stop_then_release_release_at go with release_mode scheduled")
+        return None
+    if (release_in is None) == (release_at is None):
+        raise InputError("release_mode scheduled needs exactly one of stop_then_release_release_in (90m, 6h, 3d) or "
+                         "stop_then_release_release_at (ISO 8601 UTC)")
+    try:
+        return resolve_release_time(release_at, release_in, now=now)
+    except InputError as exc:
+        raise InputError("stop_then_release: %s" % exc.message)
+
+
+def groups_of(instances, hostvars=None, play_hosts=None):
+    """[{cloud, region, instance_ids}] sorted by cloud and region, each id once.
+
+    From `instances` (the role's list) when it is not empty, else from the play's hosts that have an
+    `instance_id` hostvar (as the collection's inventory plugin sets it, with `cloud` and `region`).
+    """
+    entries = []
+    if instances:
+        for number, group in enumerate(instances, 1):
+            if not isinstance(group, dict):
+                raise InputError("stop_then_release_instances[%d] must be a dict of cloud, region, instance_ids" % number)
+            for instance_id in group.get("instance_ids") or []:
+                entries.append((group.get("cloud"), group.get("region") or "", instance_id, "stop_then_release_instances[%d]" % number))
+    else:
+        for host in play_hosts or []:
+            values = hostvars[host]
+            if "instance_id" not in values:
+                continue
+            entries.append((values.get("cloud"), values.get("region") or "", values["instance_id"], "host %s" % host))
+    bad = _unique("%s (cloud %r)" % (where, cloud) for cloud, _region, _id, where in entries if cloud not in CLOUDS)
+    if bad:
+        raise InputError("every instance needs cloud aws or alicloud (hostvar `cloud` or the list's `cloud`): %s"
+                         % ", ".join(bad[:10]))
+    grouped = {}
+    for cloud, region, instance_id, _where in entries:
+        grouped.setdefault((str(cloud), str(region)), []).append(str(instance_id))
+    return [{"cloud": cloud, "region": region, "instance_ids": _unique(ids)} for (cloud, region), ids in sorted(grouped.items())]
+
+
+def _records(results):
+    for result in results or []:
+        for record in result.get("instances") or []:
+            yield result, record
+
+
+def plan(read_results, disable_protection=False):
+    """What to do with each instance, from instance_state_info's results (one per group).
+
+    Protected instances are left as they are (not even stopped) on both clouds, unless
+    disable_protection: the rule is the same whatever the cloud, because the read carries EC2's
+    termination protection too (include_protection).
+    """
+    to_stop = []
+    protected, gone, not_found, seen = [], [], [], []
+    for result in read_results or []:
+        group = result.get("item") or {}
+        ids = []
+        for record in result.get("instances") or []:
+            seen.append(record["id"])
+            if record["state"] == NOT_FOUND:
+                not_found.append(record["id"])
+            elif record["state"] in GONE:
+                gone.append(record["id"])
+            elif record.get("deletion_protection") is True and not disable_protection:
+                protected.append(record["id"])
+            else:
+                ids.append(record["id"])
+        if ids:
+            to_stop.append({"cloud": group.get("cloud"), "region": group.get("region"), "instance_ids": ids})
+    return {"to_stop": to_stop, "protected": protected, "already_gone": gone, "not_found": not_found, "seen": seen}
+
+
+def stuck(stop_results):
+    """The groups of ids whose graceful stop timed out (to be stopped again with force)."""
+    out = []
+    for result in stop_results or []:
+        ids = [f["id"] for f in result.get("failures") or [] if f.get("code") == "WaitTimeout"]
+        if ids:
+            out.append(dict(result.get("item") or {}, instance_ids=ids))
+    return out
+
+
+def after_stop(stop_results, force_results=None, check_mode=False):
+    """From the stop (and forced stop) results: what to release, what could not be stopped, what failed.
+
+    The forced stop's record of an instance replaces the graceful one's. In check mode nothing was
+    stopped: what the stop's DryRun says would stop, plus what is stopped or stopping already, goes on.
+    """
+    latest = {}
+    for _result, record in _records(list(stop_results or []) + list(force_results or [])):
+        latest[record["id"]] = record
+    failures = []
+    for result in list(stop_results or []) + list(force_results or []):
+        failures.extend(f for f in result.get("failures") or [] if f.get("code") != "WaitTimeout")
+    gone = [i for i, r in latest.items() if r["state"] in GONE + (NOT_FOUND,)]
+    failures = [f for f in failures if f["id"] not in gone]
+    failed_ids = set(f["id"] for f in failures)
+    to_release, would_stop = [], []
+    for result in stop_results or []:
+        group = result.get("item") or {}
+        if check_mode:
+            changed = [i for i in result.get("changed_ids") or [] if i not in failed_ids]
+            would_stop.extend(changed)
+            ready = changed + [i for i in result.get("unchanged_ids") or [] if i not in failed_ids]
+            ids = [i for i in group.get("instance_ids") or [] if i in set(ready)]
+        else:
+            ids = [i for i in group.get("instance_ids") or [] if latest.get(i, {}).get("state") == "stopped"]
+        if ids:
+            to_release.append({"cloud": group.get("cloud"), "region": group.get("region"), "instance_ids": ids,
+                               "scheduled_ids": [i for i in ids if latest.get(i, {}).get("auto_release_time")]})
+    unstoppable = [] if check_mode else [i for i, r in latest.items()
+                                         if r["state"] not in ("stopped",) + GONE + (NOT_FOUND,) and i not in failed_ids]
+    return {"to_release": to_release, "would_stop": would_stop, "unstoppable": unstoppable, "gone": gone,
+            "failures": failures}
+
+
+def without(groups, ids):
+    """The groups minus `ids` (e.g. the instances whose snapshots failed); empty groups dropped."""
+    drop = set(ids)
+    out = []
+    for group in groups or []:
+        kept = [i for i in group["instance_ids"] if i not in drop]
+        if kept:
+            out.append(dict(group, instance_ids=kept, scheduled_ids=[i for i in group.get("scheduled_ids") or [] if i in kept]))
+    return out
+
+
+def _ids(results, key):
+    return [i for result in results or [] for i in result.get(key) or []]
+
+
+def _failures(results):
+    return [f for result in results or [] for f in result.get("failures") or []]
+
+
+def _ran(results):
+    """Only the loop items that ran (a skipped item has no module result)."""
+    return [r for r in results or [] if "changed_ids" in r]
+
+
+def summary(plan_, stopped, stop_results=None, force_results=None, snapshot_results=None, release_results=None,
+            schedule_results=None, release_mode="now", release_in=False, check_mode=False):
+    """The role's summary: each instance in the list of its outcome, counts, failures and a one-line message."""
+    snapshot_results, release_results, schedule_results = _ran(snapshot_results), _ran(release_results), _ran(schedule_results)
+    seen = set(plan_.get("seen") or [])
+    snapshot_failures = _failures(snapshot_results)
+    release_failures = _failures(release_results)
+    schedule_failures = _failures(schedule_results)
+    protected = _unique(plan_.get("protected", []) + _ids(release_results, "protected_ids") + _ids(schedule_results, "protected_ids"))
+    # gone after the role's first read saw them (released by someone else meanwhile): not a failure of ours
+    gone_meanwhile = [i for i in (stopped.get("gone", []) + _ids(release_results, "not_found_ids")
+                                  + _ids(schedule_results, "not_found_ids")) if i in seen]
+    already_gone = _unique(plan_.get("already_gone", []) + gone_meanwhile + _ids(release_results, "unchanged_ids"))
+    refused_running = [f["id"] for f in release_failures if f["code"] == "IncorrectInstanceState"]
+    # the release waited for terminated: its records are the last word
+    not_terminated = [] if check_mode else [r["id"] for result in release_results for r in result.get("instances") or []
+                                            if r["id"] in set(result.get("changed_ids") or []) and r["state"] != "terminated"]
+    late_failures = snapshot_failures + [f for f in release_failures if f["code"] not in ("DeletionProtection", "IncorrectInstanceState")]
+    late_failures += [f for f in schedule_failures if f["code"] != "DeletionProtection"]
+    failures = list(stopped.get("failures", [])) + late_failures
+    failed = _unique([f["id"] for f in failures] + not_terminated)
+    late_failed = set(f["id"] for f in late_failures)
+    scheduled = _ids(schedule_results, "changed_ids") + _ids(schedule_results, "unchanged_ids")
+    if release_mode == "scheduled" and release_in:
+        # with release_in an instance that has a time keeps it: it was left out of the call
+        scheduled += [i for group in stopped.get("to_release", []) for i in group.get("scheduled_ids") or []]
+    scheduled = _unique(i for i in scheduled if i not in late_failed and i not in protected)
+    released = [i for i in _ids(release_results, "changed_ids") if i not in not_terminated]
+    if check_mode:
+        ids = {"would_stop": _unique(stopped.get("would_stop", [])), "would_release": released, "would_schedule": scheduled}
+        keys = CHECK_KEYS
+    else:
+        ids = {"released": released, "scheduled": scheduled, "unstoppable": _unique(stopped.get("unstoppable", []) + refused_running)}
+        keys = RUN_KEYS
+    ids.update(protected=protected, already_gone=already_gone, not_found=_unique(plan_.get("not_found", [])), failed=failed)
+    ids = dict((k, ids[k]) for k in keys)
+    changed = any(r.get("changed") for r in list(stop_results or []) + list(force_results or []) + snapshot_results
+                  + release_results + schedule_results)
+    counts = dict((k, len(v)) for k, v in ids.items())
+    words = ", ".join("%s=%d" % (k, counts[k]) for k in keys)
+    if check_mode:
+        message = "check mode, nothing was changed; would %s: %s" % ("change" if changed else "change nothing", words)
+    else:
+        message = "%s: %s" % ("changed" if changed else "nothing to change", words)
+    snapshots = {}
+    for result in snapshot_results:
+        for instance_id, snaps in (result.get("snapshots") or {}).items():
+            snapshots[instance_id] = [s["snapshot_id"] for s in snaps if s.get("snapshot_id")]
+    return {"changed": changed, "check_mode": bool(check_mode), "release_mode": release_mode, "counts": counts, "ids": ids,
+            "failures": failures, "snapshots": snapshots, "message": message}
+
+
+def failure_message(summary_, fail_on_not_found=False):
+    """The role's closing failure, or None when the run may end green."""
+    parts = []
+    if summary_["counts"]["failed"]:
+        listed = set(f["id"] for f in summary_["failures"])
+        text = "%d instance(s) failed: %s" % (summary_["counts"]["failed"],
+                                              ", ".join("%s: %s" % (f["id"], f["code"]) for f in summary_["failures"][:20]))
+        extra = [i for i in summary_["ids"]["failed"] if i not in listed]
+        if extra:
+            text += " (not terminated after release: %s)" % ", ".join(extra)
+        parts.append(text)
+    if fail_on_not_found and summary_["counts"]["not_found"]:
+        parts.append("%d instance id(s) not found (stop_then_release_fail_on_not_found): %s"
+                     % (summary_["counts"]["not_found"], ", ".join(summary_["ids"]["not_found"][:20])))
+    return "stop_then_release: " + "; ".join(parts) if parts else None
