@@ -48,8 +48,13 @@ def stop_then_release_without(groups, ids):
     return logic.without(groups, ids)
 
 
-def stop_then_release_summary(plan, stopped, **results):
-    return logic.summary(plan, stopped, **results)
+def stop_then_release_summary(run):
+    run = dict(run)
+    return logic.summary(run.pop("plan"), run.pop("stopped"), **dict((k, v) for k, v in run.items() if k in SUMMARY_KEYS))
+
+
+SUMMARY_KEYS = ("stop_results", "force_results", "snapshot_results", "release_results", "schedule_results",
+                "release_mode", "release_in", "check_mode")
 
 
 def stop_then_release_failure(summary, fail_on_not_found=False):

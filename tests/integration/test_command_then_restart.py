@@ -84,10 +84,15 @@ def restart_calls(cloud):
 
 
 def success_exit(cloud, then="restart"):
-    """The exit code a successful command reports: ECS carries then out through the Cloud Assistant's own
-    exit codes (193 stop, 194 restart on Linux), which the wrapper returns when the script exited 0."""
+    """The exit code a successful command reports: the script's own, 0, on both clouds (issue 12)."""
+    return 0
+
+
+def then_exit(cloud, then="restart"):
+    """The code that carried `then` out: ECS's Cloud Assistant exit code (193 stop, 194 restart on Linux),
+    returned by the wrapper when the script exited 0; none on EC2, where the module calls the API."""
     if cloud.is_aws or then == "none":
-        return 0
+        return None
     return 193 if then == "stop" else 194
 
 
@@ -133,13 +138,14 @@ def test_list_form_on_both_clouds_runs_in_waves_then_restarts_each_wave(sandbox,
     summary = summary_of(records, output)
     assert summary["changed"] is True and summary["failed"] is False
     assert summary["then"] == "restart"
-    assert summary["counts"] == {"succeeded": 6, "failed": 0, "not_started": 0, "unknown": 0, "planned": 0}, summary
+    assert summary["counts"] == {"succeeded": 6, "failed": 0, "not_started": 0, "not_found": 0, "unknown": 0, "planned": 0}, summary
     by_id = {r["id"]: r for r in summary["instances"]}
     for cloud in clouds:
         first, second, third = ids[cloud.name]
         assert [by_id[i]["wave"] for i in ids[cloud.name]] == [1, 1, 2]
         for i in ids[cloud.name]:
             assert by_id[i]["status"] == "success" and by_id[i]["exit_code"] == success_exit(cloud)
+            assert by_id[i]["then_exit_code"] == then_exit(cloud)
             assert by_id[i]["output"].splitlines() == [f"hello from {i}", "second line"], by_id[i]
             assert by_id[i]["state"] == "running"
         assert set(cloud.states(ids[cloud.name]).values()) == {"running"}
@@ -209,7 +215,7 @@ def test_script_failing_on_3_of_10_stops_launching_waves_past_max_errors(sandbox
     assert summary["ids"]["succeeded"] == [ids[0], ids[3], ids[5]], summary
     assert summary["ids"]["failed"] == bad
     assert summary["ids"]["not_started"] == ids[6:]
-    assert summary["counts"] == {"succeeded": 3, "failed": 3, "not_started": 4, "unknown": 0, "planned": 0}
+    assert summary["counts"] == {"succeeded": 3, "failed": 3, "not_started": 4, "not_found": 0, "unknown": 0, "planned": 0}
     by_id = {r["id"]: r for r in summary["instances"]}
     for i in bad:
         assert by_id[i]["exit_code"] == 3 and by_id[i]["output"].strip() == f"failing on {i}", by_id[i]
@@ -293,7 +299,7 @@ def test_then_stop_leaves_them_stopped(sandbox, clouds, tmp_path):
     summary = summary_of(records, output)
     assert summary["counts"]["succeeded"] == 4
     assert {r["state"] for r in summary["instances"]} == {"stopped"}
-    assert {(r["cloud"], r["exit_code"]) for r in summary["instances"]} == {("aws", 0), ("alicloud", 193)}
+    assert {(r["cloud"], r["exit_code"], r["then_exit_code"]) for r in summary["instances"]} == {("aws", 0, None), ("alicloud", 0, 193)}
     for cloud in clouds:
         assert set(cloud.states(ids[cloud.name]).values()) == {"stopped"}
         assert run_waves(cloud) == [ids[cloud.name]]

@@ -68,3 +68,19 @@ def test_nothing_expired_changes_nothing(sandbox, tmp_path):
     assert rc == 0, output[-6000:]
     assert report_of(records, output)["ec2_due"] == []
     assert aws.states(ids)[ids[0]] == "running"
+
+
+def test_a_protected_ecs_instance_with_a_release_time_is_called_out(sandbox, tmp_path):
+    """ECS releases at the time whatever the protection (set here through the SDK, as another tool would)."""
+    from alibabacloud_ecs20140526 import models
+
+    ali = CloudUnderTest("alicloud", sandbox)
+    protected = ali.launch(1, protected=True)
+    client = fleet.ecs_client(ali.env)
+    client.modify_instance_auto_release_time(models.ModifyInstanceAutoReleaseTimeRequest(
+        region_id=ali.region, instance_id=protected[0], auto_release_time=iso(datetime.timedelta(hours=5))[:17] + "00Z"))
+    rc, output, records = run_playbook(sandbox, tmp_path, playbook=PLAYBOOK)
+    assert rc == 0, output[-6000:]
+    report = report_of(records, output)
+    assert list(report["ecs_protected_but_scheduled"]) == protected
+    assert "ECS will release these protected instances at their auto-release time" in output

@@ -61,7 +61,9 @@ def test_image_path_replaces_the_stuck_and_leaves_the_rest(cloud, run_play):
     again = run_play(role_tasks(cloud, [stuck, healthy]))
     assert again.rc == 0, again.output
     assert len(launches(cloud)) == 1
-    assert again.result("summary")["replace_stuck_instance_result"]["already_released"] == [stuck]
+    result = again.result("summary")["replace_stuck_instance_result"]
+    # EC2 still shows the released instance terminated; ECS forgot it at once: not found, never "released"
+    assert (result["already_released"], result["not_found"]) == (([stuck], []) if cloud.is_aws else ([], [stuck]))
 
 
 def test_interrupted_after_clone_resumes_without_a_second_clone(cloud, run_play):
