@@ -116,8 +116,14 @@ def _tag_query(tags):
     return [{"Key": k, "Value": str(v)} for k, v in tags.items()] or None
 
 
+# A passing dry run is an error answer: DryRunOperation from the single-instance calls and RunInstances,
+# DRYRUN.SUCCESS from the batch StopInstances / StartInstances / RebootInstances / DeleteInstances
+# (the SDK docstrings of their DryRun parameters, and the API reference of StopInstances / StartInstances).
+DRY_RUN_PASSED = frozenset(["DryRunOperation", "DRYRUN.SUCCESS"])
+
+
 def _dry_ok(exc, dry_run):
-    return dry_run and exc.code == "DryRunOperation"
+    return dry_run and exc.code in DRY_RUN_PASSED
 
 
 class EcsResources(object):
@@ -464,10 +470,15 @@ class Provider(EcsCommands, EcsResources):
             request[id_param] = list(chunk) if batch else chunk[0]
             if dry_run:
                 request["DryRun"] = True
+            if dry_run and request.get("BatchOptimization") == "SuccessFirst":
+                # "If you set BatchOptimization to SuccessFirst and DryRun to true, only DRYRUN.SUCCESS is
+                # returned regardless of whether the request passes the dry run" (StopInstances reference):
+                # a check-mode call must be AllTogether to check anything.
+                del request["BatchOptimization"]
             try:
                 body = self._call(action, request)
             except CloudError as exc:
-                if dry_run and exc.code == "DryRunOperation":
+                if _dry_ok(exc, dry_run):
                     return {}
                 raise
             return self._instance_responses(body)
@@ -489,10 +500,8 @@ class Provider(EcsCommands, EcsResources):
         return failures
 
     def stop(self, ids, force=False, hibernate=False, stopped_mode=None, dry_run=False):
+        # hibernate never gets here: ECS's Hibernate is not available (instance_stop refuses it before any call)
         mode = STOPPED_MODES.get(stopped_mode) if stopped_mode else None
-        if hibernate:
-            # Only the single-instance StopInstance takes Hibernate.
-            return self._mutate("StopInstance", ids, {"ForceStop": False, "Hibernate": True, "StoppedMode": mode}, dry_run, batch=False)
         query = {"RegionId": self.region, "ForceStop": bool(force), "StoppedMode": mode, "BatchOptimization": "SuccessFirst"}
         return self._mutate("StopInstances", ids, query, dry_run)
 
@@ -524,6 +533,10 @@ class Provider(EcsCommands, EcsResources):
 
     def is_protection_error(self, error):
         return "DeletionProtection" in (error.code or "") or "deletion protection" in (error.message or "").lower()
+
+    def is_initializing_error(self, error):
+        """A new instance (Pending, then Starting) cannot be force-released yet (DeleteInstance(s) error code)."""
+        return error.code == "IncorrectInstanceStatus.Initializing"
 
     def health(self, ids):
         body = self._call("DescribeInstancesFullStatus", {"RegionId": self.region, "InstanceId": list(ids), "PageSize": 100})

@@ -555,6 +555,9 @@ class Provider(Ec2Commands, Ec2Resources):
             answers = list(pool.map(one, ids))
         return dict((i, value) for i, value in answers if value is not None)
 
+    def is_initializing_error(self, error):
+        return False  # EC2 terminates an instance in any state, pending included
+
     def is_protection_error(self, error):
         return error.code == "OperationNotPermitted" and "disableApiTermination" in (error.message or "")
 

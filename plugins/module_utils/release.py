@@ -23,7 +23,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import TERMINATED, timeout_message
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import RUNNING, TERMINATED, timeout_message
 
 PROTECTED_MESSAGE = "deletion protection is on; set disable_protection: true to turn it off and release the instance"
 
@@ -98,6 +98,16 @@ def run(params, check_mode=False, rt=None):
         candidates = [i for i in candidates if i not in protected or i in ok]
 
     errors = terminate_and_read(provider, records, candidates, force)
+    initializing = [i for i, e in errors.items() if provider.is_initializing_error(e)]
+    if initializing:
+        # ECS refuses to force-release an instance still initializing (IncorrectInstanceStatus.Initializing):
+        # wait until it runs (within wait_timeout), then release it.
+        got = rt.waiter()(describer(provider), initializing, RUNNING, params["wait_timeout"])
+        records.update(got.records)
+        ready = [i for i in initializing if i in got.arrived]
+        for i in ready:
+            del errors[i]
+        errors.update(terminate_and_read(provider, records, ready, force))
     # EC2 reports termination protection only when asked to terminate (not in DescribeInstances).
     late = [i for i, e in errors.items() if provider.is_protection_error(e)]
     for i in late:

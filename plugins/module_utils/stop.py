@@ -28,6 +28,10 @@ def validate(params):
     ids = validate_ids(params["cloud"], params.get("instance_ids"))
     if params.get("hibernate") and params.get("force"):
         raise InputError("hibernate and force cannot be combined: a forced stop skips the hibernation the guest has to do")
+    if params.get("hibernate") and params["cloud"] == "alicloud":
+        # StopInstance's Hibernate "is in invitational preview and is not available for use" (its SDK docstring)
+        raise InputError("hibernate is not available on ECS: StopInstance's Hibernate parameter is in invitational preview; "
+                         "stop without it, or use stopped_mode: stop_charging to stop the billing of computing resources")
     if params.get("stopped_mode") and params["cloud"] != "alicloud":
         raise InputError("stopped_mode is for cloud=alicloud only (ECS KeepCharging/StopCharging); EC2 has no such setting")
     check_wait_timeout(params)

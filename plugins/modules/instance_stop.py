@@ -45,7 +45,9 @@ options:
     description:
       - Hibernate instead of a plain stop (the RAM is saved to disk). The instance must have been launched with hibernation
         configured; otherwise the cloud's own error is reported for that id.
-      - On ECS this uses the single-instance C(StopInstance) call (the batch call has no C(Hibernate)), one call per id.
+      - EC2 only. On ECS it is refused before any call - the C(Hibernate) parameter of C(StopInstance) is in invitational
+        preview and not available (its API reference); O(stopped_mode=stop_charging) is the ECS way to stop paying for
+        a stopped instance's compute.
     type: bool
     default: false
   stopped_mode:

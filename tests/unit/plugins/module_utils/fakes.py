@@ -192,6 +192,9 @@ class FakeProvider:
                 found[i] = bool(self.instances[i].protected)
         return found
 
+    def is_initializing_error(self, error):
+        return error.code == "IncorrectInstanceStatus.Initializing"
+
     def is_protection_error(self, error):
         return error.code == "OperationNotPermitted"
 

@@ -114,3 +114,27 @@ def test_ec2_record_reads_auto_release_tag_and_low_byte():
     record = provider._record({"InstanceId": "i-0123abcd", "State": {"Code": 256 + 80, "Name": "stopped"}, "InstanceType": "t3.micro",
                                "Tags": [{"Key": provider_aws.AUTO_RELEASE_TAG, "Value": "2026-12-01T06:00:00Z"}]})
     assert (record["state"], record["state_code"], record["auto_release_time"]) == ("stopped", 80, "2026-12-01T06:00:00Z")
+
+
+class FakeRpcClient:
+    """Stands in for the OpenAPI client: records each query and answers a dry run as the real ECS does."""
+
+    def __init__(self, code):
+        self.code = code
+        self.queries = []
+
+    def __call__(self, action, query):
+        self.queries.append((action, dict(query)))
+        raise CloudError(self.code, "Request validation has been passed with DryRun flag set.", "r", http_status=400)
+
+
+@pytest.mark.parametrize("code", ["DRYRUN.SUCCESS", "DryRunOperation"])
+def test_ecs_batch_dry_run_passes_on_either_code_and_is_sent_all_together(code):
+    provider = provider_alicloud.Provider.__new__(provider_alicloud.Provider)
+    provider.region = "cn-hangzhou"
+    fake = FakeRpcClient(code)
+    provider._call = fake
+    assert provider.stop(["i-bp1abcdefghij0123456"], dry_run=True) == {}
+    action, query = fake.queries[0]
+    # with SuccessFirst a batch dry run answers DRYRUN.SUCCESS whatever the instances' state
+    assert action == "StopInstances" and query["DryRun"] is True and "BatchOptimization" not in query

@@ -221,3 +221,29 @@ def test_different_messages_of_one_code_show_one_as_an_example():
 ])
 def test_connection_errors_say_why_in_a_few_words(text, reason):
     assert connection_reason(text) == reason
+
+
+# ---------------------------------------------------------------- issue 13, collection side
+
+def test_ecs_hibernate_is_refused_before_any_call():
+    ids, provider = fleet("running", cloud="alicloud")
+    with pytest.raises(InputError, match="hibernate is not available on ECS"):
+        stop.run(params("alicloud", instance_ids=ids, hibernate=True), rt=runtime(provider))
+    assert provider.calls == []
+
+
+def test_a_force_release_of_an_initializing_ecs_instance_waits_until_it_runs_then_releases_it():
+    ids, provider = fleet("pending", cloud="alicloud")
+    original = provider.terminate
+
+    def terminate(batch, force=False, dry_run=False):
+        if any(provider.instances[i].state == "pending" for i in batch):
+            provider.calls.append(("terminate", list(batch), dry_run))
+            return dict((i, CloudError("IncorrectInstanceStatus.Initializing", "The instance is initializing.", "r", instance_id=i))
+                        for i in batch)
+        return original(batch, force=force, dry_run=dry_run)
+    provider.terminate = terminate
+    result = release.run(params("alicloud", instance_ids=ids, force=True), rt=runtime(provider))
+    assert result["changed_ids"] == ids and result["failures"] == []
+    assert [c[1] for c in provider.calls_of("terminate")] == [ids, ids]
+    assert provider.instances[ids[0]].state == "terminated"
