@@ -596,7 +596,8 @@ def check_region(session, region):
     unrelated error); a new region needs a newer botocore."""
     known = known_regions(session)
     if known and region not in known:
-        close = sorted(r for r in known if r.split("-")[0] == str(region).split("-")[0])[:8] or sorted(known)[:8]
+        prefix = str(region).split("-", maxsplit=1)[0]
+        close = sorted(r for r in known if r.split("-", maxsplit=1)[0] == prefix)[:8] or sorted(known)[:8]
         raise InputError("region %r is not an EC2 region that botocore %s knows (for example %s); check the spelling, "
                          "or upgrade botocore if the region is new" % (region, botocore.__version__, ", ".join(close)))
 

@@ -34,8 +34,8 @@ ENDPOINT_SETTINGS = {"aws": "endpoint_url / AWS_ENDPOINT_URL", "alicloud": "endp
 
 def cloud_error_message(cloud, error):
     if error.code == CONNECTION_ERROR:
-        return "%s: %s; check %s, region and the network" % (CLOUD_NAMES.get(cloud, cloud), error.message,
-                                                               ENDPOINT_SETTINGS.get(cloud, "endpoint_url"))
+        where = ENDPOINT_SETTINGS.get(cloud, "endpoint_url")
+        return "%s: %s; check %s, region and the network" % (CLOUD_NAMES.get(cloud, cloud), error.message, where)
     message = "%s API error %s: %s" % (CLOUD_NAMES.get(cloud, cloud), error.code, error.message)
     if error.request_id:
         message += " (request id %s)" % error.request_id

@@ -133,7 +133,7 @@ instances:
       description:
         - Whether release protection is on (ECS C(DeletionProtection)).
         - On EC2 null unless this task read it (C(DescribeInstanceAttribute), one call per instance - auto_release_time, the check
-          mode of instance_release, instance_state_info O(include_protection)) or a refused release showed it, because
+          mode of instance_release, instance_state_info with include_protection) or a refused release showed it, because
           C(DescribeInstances) does not report C(DisableApiTermination).
       type: bool
       sample: false

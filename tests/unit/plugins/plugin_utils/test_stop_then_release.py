@@ -68,7 +68,7 @@ def test_groups_from_hosts_skip_hosts_without_an_instance_and_name_a_host_withou
 
 def test_plan_leaves_protected_instances_alone_on_both_clouds():
     read = [result(["i-1", "i-2", "i-3", "i-4"], [record("i-1", "running"), record("i-2", "running", True),
-                                                 record("i-3", "terminated"), record("i-4", "not-found")]),
+                                                  record("i-3", "terminated"), record("i-4", "not-found")]),
             result(["i-a"], [record("i-a", "stopped", True, cloud="alicloud")], cloud="alicloud")]
     plan = logic.plan(read)
     assert plan["to_stop"] == [{"cloud": "aws", "region": "r", "instance_ids": ["i-1"]}]
@@ -110,7 +110,7 @@ def test_an_instance_released_by_someone_else_meanwhile_is_gone_not_failed():
 
 def test_summary_of_a_run_puts_each_instance_in_one_list():
     read = [result(["i-1", "i-2", "i-3", "i-4"], [record("i-1", "running"), record("i-2", "running", True),
-                                                 record("i-3", "terminated"), record("i-4", "not-found")])]
+                                                  record("i-3", "terminated"), record("i-4", "not-found")])]
     plan = logic.plan(read)
     stop = [result(["i-1"], [record("i-1", "stopped")], changed_ids=["i-1"])]
     after = logic.after_stop(stop)
