@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from sandbox.clock import SandboxClock
 from sandbox.commands import CommandRunner
 from sandbox.control import CallLog, FaultInjector, Overrides
+from sandbox.limits import REQUEST, RateLimiter
+from sandbox.timing import Durations
 
 
 @dataclass
@@ -33,10 +35,36 @@ class SandboxContext:
     # Runs the scripts of the run-command APIs (see sandbox.commands); shared by both clouds so
     # that at most max_parallel scripts run at once on this machine.
     commands: CommandRunner = None
+    # How long each instance stays in each transitional state: `durations.seconds(cloud, id, state)`
+    # (sandbox.timing). Without a profile it is `transition_seconds`, read at each call.
+    transition_profile: object = None  # a built-in name, NAME:SCALE, a JSON file, a dict or a timing.Profile
+    durations: Durations = None
+    # Delay of every cloud API call (a timing.Latency), None = answer at once (sandbox.wsgi applies it).
+    latency: object = None
+    # The request-rate limits table (sandbox.limits), None = no limits (each port can still turn them
+    # on with POST /_sandbox/limits).
+    rate_limits: dict = None
 
     def __post_init__(self):
         if self.commands is None:
             self.commands = CommandRunner(root_dir=None, clock=self.clock)
+        if self.durations is None:
+            self.durations = Durations(self.transition_profile, self.seed, fixed=lambda: self.transition_seconds)
+
+
+class LimitedFaults(FaultInjector):
+    """Injected faults behind the request-rate limits: a call over its limit answers the cloud's
+    throttling error through the path an injected fault takes (the emulator's `faults.take`), so it
+    is in the cloud's own error format and in the call log with its error_code. A throttled call
+    consumes no counted fault."""
+
+    def __init__(self, seed, limits):
+        super().__init__(seed)
+        self.limits = limits
+
+    def take(self, action):
+        throttled = self.limits.check(action, REQUEST.get())
+        return throttled if throttled is not None else super().take(action)
 
 
 class Emulator:
@@ -44,7 +72,8 @@ class Emulator:
 
     Subclasses implement `api` (a WSGI app for the cloud's own wire protocol) and
     `reset_state`; they record every API call in `self.calls`, consult `self.faults`
-    before acting, and honour `self.overrides` (stuck states, events, health).
+    before acting (which also applies `self.limits`, the request-rate limits), and honour
+    `self.overrides` (stuck states, events, health).
     """
 
     name = "cloud"
@@ -53,7 +82,8 @@ class Emulator:
         self.ctx = ctx
         self.credentials = credentials
         self.calls = CallLog()
-        self.faults = FaultInjector(ctx.seed)
+        self.limits = RateLimiter(self.name, ctx.rate_limits)
+        self.faults = LimitedFaults(ctx.seed, self.limits)
         self.overrides = Overrides()
 
     def api(self, environ, start_response):  # pragma: no cover - abstract
@@ -63,6 +93,7 @@ class Emulator:
         self.ctx.commands.reset(group=self.name)  # this cloud's scripts only
         self.calls.clear()
         self.faults.clear()
+        self.limits.reset()  # back to the start configuration, every bucket full
         self.overrides.clear()
         self.reset_state()
 

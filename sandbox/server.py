@@ -21,9 +21,24 @@ class _QuietHandler(WSGIRequestHandler):
 
 class Sandbox:
     def __init__(self, host="127.0.0.1", ec2_port=0, ecs_port=0, transition_seconds=1.0, seed=None,
-                 clouds=("ec2", "ecs")):
+                 clouds=("ec2", "ecs"), *, latency=None, rate_limits=None, transition_profile=None):
+        """Off by default, as the suites want them; `serve` turns them on from its flags:
+
+        latency: each cloud API call is delayed (sandbox.timing.Latency, "MS", "MS:JITTER_MS" or MS).
+        rate_limits: True (the documented defaults), a dict merged over them or a JSON file path
+            (sandbox.limits); each port can also turn them on or off with POST /_sandbox/limits.
+        transition_profile: per-instance state durations (sandbox.timing): "realistic", "fast",
+            "NAME:SCALE", a JSON file path or a dict; `transition_seconds` stays the fixed case.
+        """
+        from sandbox.limits import resolve
+        from sandbox.timing import Latency, load_profile
+
         self.host = host
-        self.ctx = SandboxContext(transition_seconds=float(transition_seconds), seed=seed)
+        if latency is not None and not isinstance(latency, Latency):
+            latency = Latency.parse(latency, seed)
+        self.ctx = SandboxContext(transition_seconds=float(transition_seconds), seed=seed, latency=latency,
+                                  rate_limits=resolve(rate_limits),
+                                  transition_profile=load_profile(transition_profile))
         self.emulators = {}
         # Imported here so that `python -m sandbox --help` stays fast.
         if "ec2" in clouds:

@@ -1,11 +1,16 @@
 """HTTP front of one emulator: `/_sandbox/*` control routes, everything else to the cloud API.
 
+A cloud API call waits out the sandbox's latency (sandbox.timing.Latency; none by default), half
+before it reaches the emulator and half after, holding no lock meanwhile; and is made known to the
+request-rate limits (sandbox.limits) as it is served. The control routes answer at once.
+
 A crash anywhere becomes a JSON 500 and the server keeps serving.
 """
 import json
 import traceback
 import uuid
 
+from sandbox import limits
 from sandbox.control import ControlError
 
 
@@ -44,7 +49,10 @@ class ControlledApp:
         try:
             if path.startswith("/_sandbox/"):
                 return self._control(environ, start_response, path[len("/_sandbox/"):])
-            return self.emulator.api(environ, start_response)
+            latency = self.sandbox.ctx.latency
+            if latency is None:
+                return self._api(environ, start_response)
+            return latency.around(lambda: self._api(environ, start_response))
         except ControlError as exc:
             return _json_response(start_response, 400, {"error": str(exc)})
         except Exception:  # keep serving whatever a handler did
@@ -57,11 +65,24 @@ class ControlledApp:
                  "Message": "The request processing has failed due to some unknown error."},
             )
 
+    def _api(self, environ, start_response):
+        """The emulator's answer; with limits on, what the call is (service, region, account, params)
+        is known to them while it is served (sandbox.limits.REQUEST, read by `faults.take`)."""
+        if not self.emulator.limits.enabled:
+            return self.emulator.api(environ, start_response)
+        token = limits.REQUEST.set(limits.read_request(self.emulator.name, environ))
+        try:
+            return self.emulator.api(environ, start_response)
+        finally:
+            limits.REQUEST.reset(token)
+
     def _control(self, environ, start_response, route):
         method = environ.get("REQUEST_METHOD", "GET")
         emulator = self.emulator
         if route == "calls" and method == "GET":
             return _json_response(start_response, 200, emulator.calls.snapshot())
+        if route == "limits" and method == "GET":
+            return _json_response(start_response, 200, emulator.limits.describe())
         if method != "POST":
             return _json_response(start_response, 405, {"error": f"{method} /_sandbox/{route} is not a control call"})
         body = _read_json(environ)
@@ -100,4 +121,15 @@ class ControlledApp:
         if route == "health":
             emulator.overrides.set_health(body)
             return _json_response(start_response, 200, {"health": body})
+        if route == "limits":
+            # {"enabled": true|false, "limits": {...}}: this port's request-rate limits on (the defaults,
+            # with "limits" merged over them) or off, every bucket full; a reset restores the start's.
+            enabled = body.get("enabled")
+            if not isinstance(enabled, bool):
+                raise ControlError("'enabled' must be true or false")
+            try:
+                emulator.limits.configure(enabled, body.get("limits"))
+            except limits.LimitsError as exc:
+                raise ControlError(str(exc))
+            return _json_response(start_response, 200, emulator.limits.describe())
         return _json_response(start_response, 404, {"error": f"no control call /_sandbox/{route}"})
