@@ -6,6 +6,36 @@ import threading
 import urllib.request
 
 
+def _latency(text):
+    from sandbox.timing import Latency
+
+    try:
+        Latency.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+    return text
+
+
+def _rate_limits(path):
+    from sandbox.limits import LimitsError, load_file
+
+    try:
+        load_file(path)
+    except LimitsError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+    return path
+
+
+def _transition_profile(spec):
+    from sandbox.timing import ProfileError, load_profile
+
+    try:
+        load_profile(spec)
+    except ProfileError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+    return spec
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="Local EC2 + ECS sandbox.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -17,6 +47,17 @@ def _parser():
     serve.add_argument("--transition-seconds", type=float, default=1.0,
                        help="how long pending/starting/stopping/shutting-down last (default 1.0)")
     serve.add_argument("--seed", type=int, default=None, help="make ids, credentials and fault rates repeatable")
+    serve.add_argument("--latency-ms", type=_latency, default=None, metavar="MS[:JITTER_MS]",
+                       help="delay every cloud API call (not /_sandbox) by MS, or by MS +- JITTER_MS (uniform, "
+                            "seeded); default: none")
+    serve.add_argument("--rate-limits", type=_rate_limits, nargs="?", const=True, default=None, metavar="FILE",
+                       help="enforce the clouds' request-rate limits (EC2 RequestLimitExceeded, SSM "
+                            "ThrottlingException, ECS Throttling.User); FILE: JSON merged over the defaults "
+                            "(sandbox/limits.py); default: no limits")
+    serve.add_argument("--transition-profile", type=_transition_profile, default=None, metavar="NAME|FILE",
+                       help="per-instance state durations drawn from a distribution (seeded): realistic, fast, "
+                            "NAME:SCALE or a JSON file (sandbox/timing.py); default: every state lasts "
+                            "--transition-seconds")
     seed = sub.add_parser("seed", help="launch the demo fleet on a running sandbox")
     seed.add_argument("--env-file", required=True, help="the env file `serve` wrote")
     seed.add_argument("--out", required=True, help="where to write the fleet as JSON (playbook extra vars)")
@@ -48,7 +89,9 @@ def serve(args):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    sandbox = Sandbox(args.host, args.ec2_port, args.ecs_port, args.transition_seconds, args.seed)
+    sandbox = Sandbox(args.host, args.ec2_port, args.ecs_port, args.transition_seconds, args.seed,
+                      latency=args.latency_ms, rate_limits=args.rate_limits,
+                      transition_profile=args.transition_profile)
     try:
         sandbox.start()
     except OSError as exc:
@@ -59,6 +102,11 @@ def serve(args):
         _wait_until_answering(sandbox.ecs_url)
         sandbox.write_env_file(args.env_file)
         print(f"sandbox: EC2 {sandbox.ec2_url}  ECS {sandbox.ecs_url}  env file {args.env_file}", flush=True)
+        extras = [f"latency {sandbox.ctx.latency}" if sandbox.ctx.latency else "",
+                  "rate limits on" if sandbox.ctx.rate_limits else "",
+                  f"transition profile {sandbox.ctx.durations.profile.name}" if sandbox.ctx.durations.profile else ""]
+        if any(extras):
+            print("sandbox: " + ", ".join(e for e in extras if e), flush=True)
         while not stop.wait(0.5):
             pass
     finally:
