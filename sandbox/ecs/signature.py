@@ -39,9 +39,15 @@ def _fail(code, status, message):
     return AuthError(code, status, message)
 
 
-def _mismatch():
+def _mismatch(string_to_sign):
+    """The real service's message, which ends with the string it signed after a colon ("Specified
+    signature is not matched with our calculation. server string to sign is:<string>": the prefix the
+    Go SDK, aliyun/alibaba-cloud-sdk-go sdk/errors/signature_does_not_match_wrapper.go, matches). The
+    legacy aliyun-python-sdk-core splits the message on ':' and compares the part after it with its
+    own string to sign (client.py _get_server_exception): equal means only the secret is wrong, and it
+    reports InvalidAccessKeySecret."""
     return _fail("SignatureDoesNotMatch", 400,
-                 "Specified signature does not match our calculation.")
+                 f"Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}")
 
 
 def _check_time(text, name):
@@ -110,8 +116,6 @@ class Verifier:
             raise _fail("MissingParameter", 400, "The input header x-acs-date that is mandatory is not supplied.")
         _check_time(date, "x-acs-date")
         payload_hash = hashlib.sha256(body).hexdigest()
-        if (header(environ, "x-acs-content-sha256") or "") != payload_hash:
-            raise _mismatch()
         signed = fields["SignedHeaders"].split(";")
         canonical_headers = "".join(f"{name}:{(header(environ, name) or '').strip()}\n" for name in signed)
         canonical_query = "&".join(f"{k}={quote(query[k], safe='~')}" for k in sorted(query))
@@ -120,9 +124,11 @@ class Verifier:
             canonical_headers, fields["SignedHeaders"], payload_hash,
         ])
         to_sign = f"{ACS3}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        if (header(environ, "x-acs-content-sha256") or "") != payload_hash:
+            raise _mismatch(to_sign)
         expected = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, fields["Signature"]):
-            raise _mismatch()
+            raise _mismatch(to_sign)
         self._use_nonce(header(environ, "x-acs-signature-nonce"))
 
     def _verify_rpc(self, environ, params):
@@ -136,5 +142,5 @@ class Verifier:
         to_sign = f"{environ.get('REQUEST_METHOD', 'GET')}&%2F&{quote_plus(canonical, safe='~')}"
         digest = hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()
         if not hmac.compare_digest(base64.b64encode(digest).decode(), signature):
-            raise _mismatch()
+            raise _mismatch(to_sign)
         self._use_nonce(params.get("SignatureNonce"))
