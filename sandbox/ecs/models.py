@@ -15,9 +15,11 @@ Choices where ECS docs are silent or vague (documented here so the module-writer
   InvalidAutoReleaseTime.Malformed (400): ECS documents no separate code and answers that one.
 - AutoReleaseTime is returned as yyyy-MM-ddTHH:mmZ (as DescribeInstances does); both that and
   yyyy-MM-ddTHH:mm:ssZ are accepted on input, so a value read back can be sent again.
-- DryRun checks parameters, existence, status and deletion protection before answering
-  DryRunOperation: stricter than ECS rather than looser, so a dry run that passes here
-  predicts a real call that passes.
+- A singular action's DryRun (StopInstance, DeleteInstance, RunInstances, ...) checks parameters,
+  existence, status and deletion protection before answering DryRunOperation: stricter than ECS
+  rather than looser, so a dry run that passes here predicts a real call that passes. The batch
+  actions' dry runs answer DRYRUN.SUCCESS and check what their references say (see `_batch` and
+  `delete_instances`): with SuccessFirst, and for DeleteInstances, that is less than a real call needs.
 - Auto-release ignores deletion protection (protection guards DeleteInstance(s) only).
 - A stuck rule (control API) holds an instance in that status: the timed transition out of
   it does not happen and a normal call does not move it; a forced call moves it only when
@@ -40,6 +42,20 @@ Choices where ECS docs are silent or vague (documented here so the module-writer
   regions, so the control API (stuck, events, health, image failures) also works by id alone.
 - A method's `region=None` means "any region" (region-less actions, the control API); the
   HTTP layer checks RegionId (missing, unknown) before it calls the model.
+
+Fidelity to the ECS API reference (each rule cites its source next to the code):
+- Launch: Pending, then Starting, then Running, each step lasting transition_seconds ("Instance
+  lifecycle", doc 25380: Pending "after an instance is created ... before it enters the Starting
+  state"; Starting "after an instance is created, started, or restarted ... before Running").
+- Dry runs: the batch actions (StopInstances, StartInstances, RebootInstances, DeleteInstances)
+  answer DRYRUN.SUCCESS (400), the singular ones and RunInstances DryRunOperation (400); see
+  `dry_run_success`.
+- A security lock (OperationLocks.LockReason "security", set by the control API) refuses what
+  doc 25695 and the actions' own references refuse, with InstanceLockedForSecurity (403); see
+  `_check_lock` for the list and the one conflict between the sources.
+- Subscription (PrePaid) instances have an ExpiredTime; release and auto-release refuse them with
+  ChargeTypeViolation (403); when ExpiredTime passes they read Stopped (doc 25380: "Expired ...
+  Stopped") and StartInstance(s) refuse them with InstanceExpired (403).
 """
 import calendar
 import fnmatch
@@ -97,6 +113,79 @@ PUBLIC_IMAGES = [
 ]
 
 
+# What DescribeInstances reports of an instance type: vCPUs, memory (MiB, the unit of Memory in the
+# DescribeInstances reference), GPU count and GPU model. The published sizes of the instance families
+# ("Classification and naming of instance types" and the per-family pages of the ECS docs). A type not
+# listed is sized from its name as that naming page describes it: ecs.<family>.<size>, the size word
+# giving the vCPUs (large = 2, xlarge = 4, Nxlarge = 4N) and the family its memory per vCPU (c 2 GiB,
+# g 4 GiB, r 8 GiB; a "-cXmY" family X:Y). RunInstances does not refuse an unlisted type.
+INSTANCE_TYPES = {
+    "ecs.g7.large": (2, 8192, 0, ""), "ecs.g7.xlarge": (4, 16384, 0, ""), "ecs.g7.2xlarge": (8, 32768, 0, ""),
+    "ecs.g6.large": (2, 8192, 0, ""), "ecs.c7.large": (2, 4096, 0, ""), "ecs.c7.xlarge": (4, 8192, 0, ""),
+    "ecs.r7.large": (2, 16384, 0, ""), "ecs.r7.xlarge": (4, 32768, 0, ""),
+    "ecs.t6-c1m1.large": (2, 2048, 0, ""), "ecs.t6-c1m2.large": (2, 4096, 0, ""), "ecs.e-c1m2.large": (2, 4096, 0, ""),
+    "ecs.u1-c1m2.large": (2, 4096, 0, ""),
+    "ecs.gn6i-c4g1.xlarge": (4, 15360, 1, "NVIDIA T4"), "ecs.gn7i-c8g1.2xlarge": (8, 30720, 1, "NVIDIA A10"),
+}
+_SIZE_VCPUS = {"small": 1, "medium": 1, "large": 2, "xlarge": 4}
+_GIB_PER_VCPU = {"c": 2, "g": 4, "r": 8}
+BURSTABLE_FAMILIES = ("ecs.t5", "ecs.t6")  # CreditSpecification applies to these only (DescribeInstances reference)
+
+
+def instance_type_family(instance_type):
+    """ecs.g7.large -> ecs.g7, ecs.t6-c1m1.large -> ecs.t6 (InstanceTypeFamily as DescribeInstances reports it)."""
+    parts = instance_type.split(".")
+    return "ecs." + parts[1].split("-")[0] if len(parts) >= 3 else instance_type
+
+
+def instance_type_spec(instance_type):
+    """(vCPUs, memory MiB, GPU amount, GPU spec) of an instance type: the table, else from its name."""
+    if instance_type in INSTANCE_TYPES:
+        return INSTANCE_TYPES[instance_type]
+    parts = instance_type.split(".")
+    size = parts[-1] if len(parts) >= 3 else "large"
+    if size in _SIZE_VCPUS:
+        vcpus = _SIZE_VCPUS[size]
+    elif size.endswith("xlarge") and size[:-6].isdigit():
+        vcpus = 4 * int(size[:-6])
+    else:
+        vcpus = 2
+    family = parts[1] if len(parts) >= 3 else ""
+    ratio = _GIB_PER_VCPU.get(family[:1], 4)
+    if "-c" in family and "m" in family.split("-c", 1)[1]:
+        cpu_part, mem_part = family.split("-c", 1)[1].split("m", 1)
+        if cpu_part.isdigit() and mem_part[:1].isdigit():
+            ratio = int("".join(ch for ch in mem_part if ch.isdigit()) or 1) / max(int(cpu_part), 1)
+    return vcpus, int(vcpus * ratio * 1024), 0, ""
+
+
+# LockReason values DescribeInstances documents (its SDK request model's LockReason docstring); only
+# "security" changes what the API allows (see EcsModel._check_lock).
+LOCK_REASONS = ("financial", "security", "Recycling", "dedicatedhostfinancial", "refunded")
+PREPAID, POSTPAID = "PrePaid", "PostPaid"
+# A pay-as-you-go instance's ExpiredTime, as the real service reports it (the DescribeInstances reference's
+# response example and kubernetes-sigs/alibaba-cloud-csi-driver's recorded DescribeInstances answers).
+POSTPAID_EXPIRED_TIME = "2099-12-31T15:59Z"
+# RunInstances' Period values per PeriodUnit (its SDK docstring: Week 1-4; Month 1-9, 12, 24, 36, 48, 60).
+PERIODS = {"Week": (1, 2, 3, 4), "Month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 48, 60)}
+
+
+def subscription_end(start, period, unit):
+    """When a subscription bought at `start` for `period` `unit`s ends: the time a period later,
+    rounded up to the next 16:00Z (midnight UTC+8), as ExpiredTime values read (the DescribeInstances
+    reference's example: created 2017-12-10T04:04Z, one week, ExpiredTime 2017-12-17T16:00Z)."""
+    if unit == "Week":
+        end = start + period * 7 * 86400
+    else:
+        t = time.gmtime(start)
+        month0 = t.tm_mon - 1 + period
+        year, month = t.tm_year + month0 // 12, month0 % 12 + 1
+        day = min(t.tm_mday, calendar.monthrange(year, month)[1])
+        end = calendar.timegm((year, month, day, t.tm_hour, t.tm_min, t.tm_sec, 0, 0, 0))
+    boundary = end - (end - 16 * 3600) % 86400
+    return boundary if boundary >= end else boundary + 86400
+
+
 class EcsError(Exception):
     """A domain error, rendered by the HTTP layer in ECS's error format."""
 
@@ -116,6 +205,34 @@ def incorrect_status(status):
 
 def dry_run_passed():
     return EcsError("DryRunOperation", 400, "Request validation has been passed with DryRun flag set.")
+
+
+def dry_run_success():
+    """The batch actions' passing dry run. Code, HTTP status and message from the error tables of the
+    StopInstances, StartInstances, RebootInstances and DeleteInstances API references ("400
+    DRYRUN.SUCCESS This request is a dryrun request with successful result."), and their SDK
+    docstrings ("If the check succeeds, DRYRUN.SUCCESS is returned")."""
+    return EcsError("DRYRUN.SUCCESS", 400, "This request is a dryrun request with successful result.")
+
+
+def locked_for_security():
+    """InstanceLockedForSecurity (403) with the message of the StopInstance, DeleteInstance and
+    ReActivateInstances error tables."""
+    return EcsError("InstanceLockedForSecurity", 403,
+                    "The specified operation is denied as your instance is locked for security reasons.")
+
+
+def charge_type_violation():
+    """ChargeTypeViolation (403), "The operation is not permitted due to charge type of the instance."
+    (DeleteInstance and ModifyInstanceAutoReleaseTime error tables)."""
+    return EcsError("ChargeTypeViolation", 403, "The operation is not permitted due to charge type of the instance.")
+
+
+def still_initializing():
+    """IncorrectInstanceStatus.Initializing (403) with the DeleteInstance error table's message (its
+    description: "The specified instance cannot be released at this time. Try again later.")."""
+    return EcsError("IncorrectInstanceStatus.Initializing", 403, "The specified instance status does not support "
+                                                                 "this operation.")
 
 
 def invalid(message, code="InvalidParameter"):
@@ -161,14 +278,34 @@ class Instance:
     deletion_protection: bool
     created: float
     status: str = PENDING
-    target: str = RUNNING  # where the current transition leads, if any
+    target: str = STARTING  # where the current transition leads, if any (a launch: Starting, then Running)
     until: float = None  # clock time the transition completes; None = stable
     forced: bool = False  # the transition was forced (a stuck rule with force_works yields)
     auto_release_at: float = None
     stopped_mode: str = "Not-applicable"
     disk_ids: list = field(default_factory=list)
-    started: float = None  # clock time it last reached Running (StartTime)
+    started: float = None  # clock time it last reached Running (StartTime); None = still initializing
     region: str = REGION  # RunInstances' RegionId
+    os_name: str = ""  # its image's OSName (English)
+    charge_type: str = POSTPAID  # InstanceChargeType
+    expired_at: float = None  # a PrePaid instance's ExpiredTime
+    expired: bool = False  # a PrePaid instance whose ExpiredTime has passed (it reads Stopped)
+    description: str = ""
+    host_name: str = ""
+    user_data: str = ""  # as RunInstances / ModifyInstanceAttribute got it (Base64)
+    key_pair_name: str = ""
+    internet_charge_type: str = "PayByTraffic"  # RunInstances' default (its SDK docstring)
+    bandwidth_out: int = 0
+    bandwidth_in: int = 10
+    spot_strategy: str = "NoSpot"
+    spot_price_limit: float = 0.0
+    io_optimized: bool = True
+    private_ip: str = ""
+    public_ip: str = ""
+    serial_number: str = ""
+    mac_address: str = ""
+    eni_id: str = ""
+    locks: list = field(default_factory=list)  # OperationLocks.LockReason values (control API: locks)
 
 
 @dataclass
@@ -273,14 +410,44 @@ class EcsModel:
         return not (inst.forced and rule.force_works)
 
     def _settle(self, inst, now=None):
-        """Complete a transition whose time has come; return the current status."""
-        if inst.until is not None and (now or self._now()) >= inst.until and not self._held(inst, inst.status):
+        """Complete the transitions whose time has come; return the current status.
+
+        A launch is two steps: Pending, then Starting (which begins when Pending ends, not when it is
+        read), then Running (doc 25380, "Instance lifecycle")."""
+        now = now or self._now()
+        while inst.until is not None and now >= inst.until and not self._held(inst, inst.status):
             reached_at = inst.until
+            came_from = inst.status
             inst.status, inst.until, inst.forced = inst.target, None, False
-            if inst.status == RUNNING:
+            if inst.status == STARTING and came_from == PENDING:
+                inst.target, inst.until = RUNNING, reached_at + float(self.ctx.transition_seconds)
+            elif inst.status == RUNNING:
                 inst.stopped_mode = "Not-applicable"
                 inst.started = reached_at
+        if inst.charge_type == PREPAID and not inst.expired and inst.expired_at is not None and now >= inst.expired_at:
+            # an expired subscription instance is Stopped (doc 25380: console "Expired" = API Stopped)
+            inst.expired, inst.status, inst.until, inst.forced = True, STOPPED, None, False
         return inst.status
+
+    @staticmethod
+    def _initializing(inst):
+        """Pending, or Starting after its launch: it has never been Running (StartTime empty)."""
+        return inst.started is None and inst.status in (PENDING, STARTING)
+
+    @staticmethod
+    def _check_lock(inst):
+        """A security lock refuses, with InstanceLockedForSecurity (403), what "API behavior when an instance
+        is locked for security reasons" (doc 25695) lists as affected: StartInstance, RebootInstance(s),
+        ModifyInstanceAttribute, ModifyInstanceAutoReleaseTime and CreateImage from the instance;
+        CreateSnapshot of its In_use disks (the table's earlier version). StartInstances and StopInstances
+        are refused as their own references say ("You cannot call this operation to ... instances that are
+        locked for security reasons", both updated 2025-12). StopInstance: doc 25695 lists it as
+        unaffected, while StopInstance's own reference (updated 2025-12) says a locked instance cannot be
+        stopped; the sandbox refuses it (stricter, so a stop that passes here passes there).
+        Unaffected: DeleteInstance(s) (released with their disks, the DeleteInstance reference says),
+        DescribeInstances, DescribeInstanceStatus, DescribeUserData and the other reads."""
+        if "security" in inst.locks:
+            raise locked_for_security()
 
     def _begin(self, inst, through, target, forced=False):
         """Enter transitional status `through`, reaching `target` after transition_seconds."""
@@ -346,7 +513,11 @@ class EcsModel:
     @_locked
     def run_instances(self, image_id, instance_type, amount=1, vswitch_id=None, security_group_ids=(),
                       instance_name=None, tags=None, deletion_protection=False, auto_release_time=None,
-                      zone_id=None, system_disk=None, data_disks=(), dry_run=False, region=REGION):
+                      zone_id=None, system_disk=None, data_disks=(), dry_run=False, region=REGION,
+                      charge_type=POSTPAID, period=None, period_unit="Month", description="", host_name=None,
+                      user_data="", key_pair_name="", internet_charge_type="PayByTraffic", bandwidth_out=0,
+                      bandwidth_in=None, spot_strategy="NoSpot", spot_price_limit=0.0, io_optimized=True):
+        """The HTTP layer has checked the parameters' form (Period against PeriodUnit, UserData Base64, ...)."""
         zones = REGIONS[check_region(region)][2]
         image = self.images.get(image_id)
         if image is None or not self._image_in(image, region) or self._image_status(image) != "Available":
@@ -361,15 +532,23 @@ class EcsModel:
         now = self._now()
         ids = []
         for _ in range(amount):
+            seq = self._next_seq()
             inst = Instance(
-                id=self._new_id("i-", self.instances), seq=self._next_seq(), name=instance_name or "",
+                id=self._new_id("i-", self.instances), seq=seq, name=instance_name or "",
                 instance_type=instance_type, image_id=image_id, os_type=image.os_type,
                 vswitch_id=vswitch_id or "", security_group_ids=list(security_group_ids),
                 zone_id=zone_id or zones[0], tags=dict(tags or {}), deletion_protection=deletion_protection,
                 created=now, until=now + float(self.ctx.transition_seconds), auto_release_at=release_at,
-                region=region,
+                region=region, os_name=image.os_name, charge_type=charge_type, description=description or "",
+                user_data=user_data or "", key_pair_name=key_pair_name or "",
+                internet_charge_type=internet_charge_type or "PayByTraffic", bandwidth_out=bandwidth_out or 0,
+                spot_strategy=spot_strategy or "NoSpot", spot_price_limit=spot_price_limit or 0.0,
+                io_optimized=io_optimized,
             )
             inst.name = inst.name or inst.id
+            self._place(inst, seq, host_name, bandwidth_in)
+            if charge_type == PREPAID:
+                inst.expired_at = subscription_end(now, period, period_unit)
             sys_disk = system_disk or {}
             specs = [("system", sys_disk.get("Category", "cloud_essd"), sys_disk.get("Size", image.size))]
             specs += [("data", d.get("Category", "cloud_essd"), d.get("Size", 40)) for d in data_disks]
@@ -385,21 +564,115 @@ class EcsModel:
             ids.append(inst.id)
         return ids
 
+    @staticmethod
+    def _place(inst, seq, host_name, bandwidth_in):
+        """Addresses, hostname and serial number of a new instance, derived from its id and launch sequence
+        (not from the model's random generator, so seeded ids stay what they were).
+
+        - HostName: RunInstances' HostName with "${instance_id}" replaced (its SDK docstring), else the
+          default the real service gives, "iZ" + the id without "i-" + "Z" (e.g. iZ2zec1slzwdzrwmvlr4w2Z
+          for i-2zec1slzwdzrwmvlr4w2 in recorded DescribeInstances answers), cut to 15 characters for
+          Windows (RunInstances: a Windows hostname is 2 to 15 characters).
+        - InternetMaxBandwidthIn: RunInstances' default, 10 when Out <= 10, else Out (its SDK docstring).
+        - A public IP only when InternetMaxBandwidthOut > 0 ("instances created by RunInstances have
+          Internet IPs allocated if you set the value of InternetMaxBandwidthOut greater than 0",
+          RunInstances reference); a VPC private address from 172.16.0.0/12, a classic inner one from
+          10.0.0.0/8; the primary ENI's MAC in Alibaba Cloud's 00:16:3e OUI (as in the reference's example).
+        """
+        digest = random.Random(f"{inst.id}:placement")
+        if host_name:
+            inst.host_name = host_name.replace("${instance_id}", inst.id)
+        else:
+            inst.host_name = "iZ" + inst.id[2:] + "Z"
+            if inst.os_type == "windows":
+                inst.host_name = inst.host_name[:14] + "Z"
+        inst.bandwidth_in = bandwidth_in if bandwidth_in else (10 if inst.bandwidth_out <= 10 else inst.bandwidth_out)
+        low, high = seq % 250 + 2, seq // 250 % 256
+        inst.private_ip = f"172.16.{high}.{low}" if inst.vswitch_id else f"10.80.{high}.{low}"
+        if inst.bandwidth_out > 0:
+            inst.public_ip = f"47.96.{high}.{low}"
+        hex_digits = "".join(digest.choice("0123456789abcdef") for _ in range(32))
+        inst.serial_number = "-".join((hex_digits[:8], hex_digits[8:12], hex_digits[12:16], hex_digits[16:20],
+                                       hex_digits[20:]))
+        inst.mac_address = "00:16:3e:" + ":".join(f"{digest.randrange(256):02x}" for _ in range(3))
+        inst.eni_id = "eni-bp1" + "".join(digest.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(17))
+
+    @staticmethod
+    def _os_names(os_name):
+        """(OSName, OSNameEn): DescribeInstances reports OSName in Chinese and OSNameEn in English, e.g.
+        "CentOS  7.6 64位" / "CentOS  7.6 64 bit" (its reference's response example)."""
+        return os_name.replace("64 bit", "64位"), os_name
+
     def _render(self, inst):
-        return {
-            "InstanceId": inst.id, "InstanceName": inst.name, "Status": inst.status,
-            "InstanceType": inst.instance_type, "RegionId": inst.region, "ZoneId": inst.zone_id,
-            "ImageId": inst.image_id, "OSType": inst.os_type, "InstanceChargeType": "PostPaid",
-            "InstanceNetworkType": "vpc" if inst.vswitch_id else "classic",
-            "VpcAttributes": {"VSwitchId": inst.vswitch_id, "VpcId": "vpc-sandbox0001" if inst.vswitch_id else "",
-                              "PrivateIpAddress": {"IpAddress": []}},
+        """One DescribeInstances Instance, every field of the SDK's
+        DescribeInstancesResponseBodyInstancesInstance model (field meanings from the DescribeInstances
+        reference; shapes from its response example). SpotDuration and SpotInterruptionBehavior are given
+        for spot instances only ("returned when SpotStrategy is set to SpotWithPriceLimit or SpotAsPriceGo"),
+        DeploymentSetGroupNo only in a deployment set (the sandbox has none) and ISP not at all
+        (invitational preview)."""
+        vcpus, memory, gpus, gpu_spec = instance_type_spec(inst.instance_type)
+        family = instance_type_family(inst.instance_type)
+        os_name, os_name_en = self._os_names(inst.os_name)
+        vpc = bool(inst.vswitch_id)
+        record = {
+            "InstanceId": inst.id, "InstanceName": inst.name, "Description": inst.description,
+            "HostName": inst.host_name, "Status": inst.status, "SerialNumber": inst.serial_number,
+            "InstanceType": inst.instance_type, "InstanceTypeFamily": family, "Cpu": vcpus, "Memory": memory,
+            "GPUAmount": gpus, "GPUSpec": gpu_spec, "LocalStorageAmount": 0, "LocalStorageCapacity": 0,
+            "CpuOptions": {"CoreCount": max(vcpus // 2, 1), "ThreadsPerCore": 2 if vcpus > 1 else 1, "Numa": "",
+                           "TopologyType": "", "NestedVirtualization": "", "TurboMode": "",
+                           "EnableVISST": False, "EnableVRDT": False},
+            "CreditSpecification": "Standard" if family in BURSTABLE_FAMILIES else "",
+            "RegionId": inst.region, "ZoneId": inst.zone_id,
+            "ImageId": inst.image_id, "OSType": inst.os_type, "OSName": os_name, "OSNameEn": os_name_en,
+            "InstanceChargeType": inst.charge_type,
+            "ExpiredTime": iso_minute(inst.expired_at) if inst.charge_type == PREPAID else POSTPAID_EXPIRED_TIME,
+            "SaleCycle": "", "InternetChargeType": inst.internet_charge_type,
+            "InternetMaxBandwidthOut": inst.bandwidth_out, "InternetMaxBandwidthIn": inst.bandwidth_in,
+            "SpotStrategy": inst.spot_strategy, "SpotPriceLimit": inst.spot_price_limit,
+            "IoOptimized": inst.io_optimized, "DeviceAvailable": True, "KeyPairName": inst.key_pair_name,
+            "InstanceNetworkType": "vpc" if vpc else "classic",
+            "VpcAttributes": {"VSwitchId": inst.vswitch_id, "VpcId": "vpc-sandbox0001" if vpc else "",
+                              "NatIpAddress": "", "PrivateIpAddress": {"IpAddress": [inst.private_ip] if vpc else []}},
+            "InnerIpAddress": {"IpAddress": [] if vpc else [inst.private_ip]},
+            "PublicIpAddress": {"IpAddress": [inst.public_ip] if inst.public_ip else []},
+            "EipAddress": {"AllocationId": "", "IpAddress": "", "InternetChargeType": "", "Bandwidth": 0,
+                           "IsSupportUnassociate": True},
+            "RdmaIpAddress": {"IpAddress": []},
+            "NetworkInterfaces": {"NetworkInterface": [{
+                "NetworkInterfaceId": inst.eni_id, "MacAddress": inst.mac_address, "Type": "Primary",
+                "PrimaryIpAddress": inst.private_ip,
+                "PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": inst.private_ip, "Primary": True,
+                                                    "PrivateDnsName": ""}]},
+                "Ipv6Sets": {"Ipv6Set": []}, "Ipv4PrefixSets": {"Ipv4PrefixSet": []},
+                "Ipv6PrefixSets": {"Ipv6PrefixSet": []},
+            }]},
             "SecurityGroupIds": {"SecurityGroupId": list(inst.security_group_ids)},
             "Tags": {"Tag": [{"TagKey": k, "TagValue": v} for k, v in inst.tags.items()]},
+            "OperationLocks": {"LockReason": [{"LockReason": reason, "LockMsg": ""} for reason in inst.locks]},
             "DeletionProtection": inst.deletion_protection,
             "AutoReleaseTime": iso_minute(inst.auto_release_at) if inst.auto_release_at else "",
             "StoppedMode": inst.stopped_mode, "CreationTime": iso_minute(inst.created),
             "StartTime": iso_minute(inst.started) if inst.started else "",
+            "Recyclable": False, "ResourceGroupId": "", "ClusterId": "", "VlanId": "", "HpcClusterId": "",
+            "DeploymentSetId": "", "EnableNVS": False,
+            "MetadataOptions": {"HttpEndpoint": "enabled", "HttpTokens": "optional", "HttpPutResponseHopLimit": 1,
+                                "InstanceMetadataTags": "disabled"},  # RunInstances' defaults (its SDK docstrings)
+            "ImageOptions": {"LoginAsNonRoot": False, "CurrentOSNVMeSupported": True},
+            "HibernationOptions": {"Configured": False},
+            "SecurityOptions": {"EnableSecureBoot": False},
+            "PrivateDnsNameOptions": {"HostnameType": "Custom", "EnableInstanceIdDnsARecord": False,
+                                      "EnableInstanceIdDnsAAAARecord": False, "EnableIpDnsARecord": False,
+                                      "EnableIpDnsPtrRecord": False},
+            "EcsCapacityReservationAttr": {"CapacityReservationId": "", "CapacityReservationPreference": "none"},
+            "DedicatedHostAttribute": {"DedicatedHostId": "", "DedicatedHostName": "", "DedicatedHostClusterId": ""},
+            "DedicatedInstanceAttribute": {"Affinity": "", "Tenancy": ""},
+            "ClockOptions": {"PtpStatus": "disabled"},
+            "AdditionalInfo": {"EnableHighDensityMode": False, "ManagedHostId": "", "NodeSerialNumber": ""},
         }
+        if inst.spot_strategy != "NoSpot":
+            record.update({"SpotDuration": 1, "SpotInterruptionBehavior": "Terminate"})
+        return record
 
     @staticmethod
     def _matches_tags(tags, wanted):
@@ -409,7 +682,7 @@ class EcsModel:
         return True
 
     def _select(self, instance_ids=None, status=None, name=None, tags=(), zone_id=None, vswitch_id=None,
-                image_id=None, instance_type=None, region=None):
+                image_id=None, instance_type=None, region=None, charge_type=None, lock_reason=None):
         pool = ([self.instances[i] for i in dict.fromkeys(instance_ids) if i in self.instances]
                 if instance_ids is not None else list(self.instances.values()))
         now = self._now()
@@ -426,6 +699,8 @@ class EcsModel:
                 continue
             if (zone_id and inst.zone_id != zone_id) or (vswitch_id and inst.vswitch_id != vswitch_id) \
                     or (image_id and inst.image_id != image_id) or (instance_type and inst.instance_type != instance_type):
+                continue
+            if (charge_type and inst.charge_type != charge_type) or (lock_reason and lock_reason not in inst.locks):
                 continue
             out.append(inst)
         out.sort(key=lambda i: i.seq)
@@ -507,22 +782,43 @@ class EcsModel:
         allowed = {"stop": (RUNNING, STOPPING), "start": (STOPPED,), "reboot": (RUNNING,)}[action]
         return status in allowed
 
-    def _batch(self, action, instance_ids, all_together, dry_run, act, region=None):
-        """Shared shape of StopInstances/StartInstances/RebootInstances (and their singular forms,
-        region=None: found in any region)."""
+    def _check_one(self, action, inst, extra_check=None):
+        """Per-instance checks of a stop/start/reboot: the lock, then what the action needs."""
+        self._check_lock(inst)
+        if extra_check is not None:
+            extra_check(inst)
+        if action == "start" and inst.expired:
+            # StartInstance(s) error tables: 403 InstanceExpired, "The instance is out of date and the
+            # operation cannot be performed."
+            raise EcsError("InstanceExpired", 403, "The specified instance has expired.")
+        if not self._can(action, inst.status):
+            raise incorrect_status(inst.status)
+
+    def _batch(self, action, instance_ids, all_together, dry_run, act, region=None, singular=False,
+               extra_check=None):
+        """Shared shape of StopInstances/StartInstances/RebootInstances and their singular forms
+        (`singular`: region=None, found in any region; a passing dry run is DryRunOperation).
+
+        Dry runs of the batch forms (their SDK docstrings and API references): with AllTogether the
+        parameters, the request format and every instance's status are checked, the first failure is
+        the answer, and a request that passes answers DRYRUN.SUCCESS; with SuccessFirst "only
+        DRYRUN.SUCCESS is returned regardless of whether the request passes the dry run". The HTTP
+        layer has already checked the parameters' form (RegionId, InstanceId.N, BatchOptimization, ...).
+        """
+        if dry_run and not all_together:
+            raise dry_run_success()
         checked = []
         for instance_id in instance_ids:
             try:
                 inst = self._get(instance_id, region)
-                if not self._can(action, inst.status):
-                    raise incorrect_status(inst.status)
+                self._check_one(action, inst, extra_check)
                 checked.append((instance_id, inst, None))
             except EcsError as err:
                 if all_together:
                     raise
                 checked.append((instance_id, None, err))
         if dry_run:
-            raise dry_run_passed()
+            raise dry_run_passed() if singular else dry_run_success()
         responses = []
         for instance_id, inst, err in checked:
             if err is not None:
@@ -534,11 +830,22 @@ class EcsModel:
                               "PreviousStatus": previous, "CurrentStatus": current})
         return responses
 
+    @staticmethod
+    def _no_hibernation(inst):
+        """StopInstance Hibernate=true: its SDK docstring says the parameter "is in invitational preview
+        and is not available for use", and no sandbox instance is launched with hibernation configured
+        (HibernationOptions.Configured is false), so the answer is StopInstance's error table entry for
+        that case: 403 HibernationConfigured.NotEnabled, "The instance hibernation configured option is
+        not enabled."."""
+        raise EcsError("HibernationConfigured.NotEnabled", 403, "The instance hibernation configured option is "
+                                                                 "not enabled.")
+
     @_locked
     def stop_instances(self, instance_ids, force=False, stopped_mode=None, all_together=True, dry_run=False,
-                       region=None):
+                       region=None, singular=False, hibernate=False):
         return self._batch("stop", instance_ids, all_together, dry_run,
-                           lambda inst: self._stop_one(inst, force, stopped_mode), region)
+                           lambda inst: self._stop_one(inst, force, stopped_mode), region, singular,
+                           self._no_hibernation if hibernate else None)
 
     def _start_one(self, inst):
         previous = inst.status
@@ -546,8 +853,8 @@ class EcsModel:
         return previous, inst.status
 
     @_locked
-    def start_instances(self, instance_ids, all_together=True, dry_run=False, region=None):
-        return self._batch("start", instance_ids, all_together, dry_run, self._start_one, region)
+    def start_instances(self, instance_ids, all_together=True, dry_run=False, region=None, singular=False):
+        return self._batch("start", instance_ids, all_together, dry_run, self._start_one, region, singular)
 
     def _reboot_one(self, inst, force):
         previous = inst.status
@@ -555,9 +862,10 @@ class EcsModel:
         return previous, inst.status
 
     @_locked
-    def reboot_instances(self, instance_ids, force=False, all_together=True, dry_run=False, region=None):
+    def reboot_instances(self, instance_ids, force=False, all_together=True, dry_run=False, region=None,
+                         singular=False):
         return self._batch("reboot", instance_ids, all_together, dry_run, lambda inst: self._reboot_one(inst, force),
-                           region)
+                           region, singular)
 
     @_locked
     def stop_from_guest(self, instance_id):
@@ -576,14 +884,38 @@ class EcsModel:
     # ---- release -------------------------------------------------------------------------
 
     @_locked
-    def delete_instances(self, instance_ids, force=False, dry_run=False, region=None):
-        """All or nothing, as DeleteInstances is: every id is checked before any is released."""
+    def delete_instances(self, instance_ids, force=False, dry_run=False, region=None, singular=False,
+                         terminate_subscription=False):
+        """All or nothing, as DeleteInstances is: every id is checked before any is released.
+
+        - DeleteInstances' dry run "sends a check request without querying resource status" (its SDK
+          docstring: AccessKey pair, RAM authorization, required parameters): the HTTP layer and the
+          signature check have done that, so it answers DRYRUN.SUCCESS whatever the instances are.
+          DeleteInstance's dry run checks everything below and answers DryRunOperation.
+        - A subscription instance: ChargeTypeViolation (403) unless it has expired and
+          TerminateSubscription is true ("Releases a pay-as-you-go instance or an expired subscription
+          instance"; TerminateSubscription "whether to release an expired subscription instance").
+        - Force releases an instance that is not Stopped ("released forcibly even when it is not in the
+          Stopped status", shared/reference/001), except one still initializing after its launch
+          (Pending, or Starting before it first ran): IncorrectInstanceStatus.Initializing (403,
+          DeleteInstance error table: "The specified instance cannot be released at this time. Try again
+          later."). A Starting instance that has run before (started or rebooted) is not initializing:
+          doc 25380 gives Starting for "created, started, or restarted", and only creation initializes,
+          so Force releases it.
+        - A security lock does not stop a release (doc 25695: DeleteInstance(s) unaffected).
+        """
+        if dry_run and not singular:
+            raise dry_run_success()
         for instance_id in instance_ids:
             inst = self._get(instance_id, region)
+            if inst.charge_type == PREPAID and not (inst.expired and terminate_subscription):
+                raise charge_type_violation()
             if inst.deletion_protection:
                 raise EcsError("InvalidOperation.DeletionProtection", 403,
                                f"The instance {instance_id} has deletion protection enabled; "
                                "disable it with ModifyInstanceAttribute first.")
+            if force and self._initializing(inst):
+                raise still_initializing()
             if not force and inst.status != STOPPED:
                 raise incorrect_status(inst.status)
         if dry_run:
@@ -593,7 +925,12 @@ class EcsModel:
 
     @_locked
     def set_auto_release_time(self, instance_id, text, dry_run=False, region=None):
+        """ModifyInstanceAutoReleaseTime is for "a pay-as-you-go or spot instance" (its reference): a
+        subscription instance is ChargeTypeViolation (403, its error table)."""
         inst = self._get(instance_id, region)
+        self._check_lock(inst)
+        if inst.charge_type == PREPAID:
+            raise charge_type_violation()
         at = self._check_release_time(text) if text else None
         if dry_run:
             raise dry_run_passed()
@@ -604,12 +941,38 @@ class EcsModel:
             self._release_at[instance_id] = at
 
     @_locked
-    def modify_instance_attribute(self, instance_id, deletion_protection=None, instance_name=None):
+    def modify_instance_attribute(self, instance_id, deletion_protection=None, instance_name=None,
+                                  description=None, host_name=None, user_data=None, password=None):
+        """`password` is accepted and not kept (the sandbox has no guest to log in to)."""
         inst = self._get(instance_id)
+        self._check_lock(inst)
         if deletion_protection is not None:
             inst.deletion_protection = deletion_protection
         if instance_name:
             inst.name = instance_name
+        if description is not None:
+            inst.description = description
+        if host_name:
+            inst.host_name = host_name
+        if user_data is not None:
+            inst.user_data = user_data
+
+    @_locked
+    def describe_user_data(self, instance_id, region=None):
+        """DescribeUserData: the instance's user data, "" when it has none (its SDK response model)."""
+        return self._get(instance_id, region).user_data
+
+    # ---- locks (control API) ---------------------------------------------------------------
+
+    @_locked
+    def set_locks(self, instance_ids, reason):
+        """Put OperationLocks.LockReason `reason` on the instances (None: lift every lock), all or none:
+        returns the ids that do not exist (then nothing was changed)."""
+        unknown = [i for i in instance_ids if i not in self.instances]
+        if not unknown:
+            for instance_id in instance_ids:
+                self.instances[instance_id].locks = [] if reason is None else [reason]
+        return unknown
 
     # ---- disks and snapshots -------------------------------------------------------------
 
@@ -644,6 +1007,8 @@ class EcsModel:
         disk = self.disks.get(disk_id)
         if disk is None:
             raise EcsError("InvalidDiskId.NotFound", 404, f"The specified DiskId {disk_id} does not exist.")
+        if disk.instance_id in self.instances:  # the disk is In_use on its instance (see _check_lock)
+            self._check_lock(self.instances[disk.instance_id])
         now = self._now()
         snap = Snapshot(self._new_id("s-", self.snapshots), self._next_seq(), name or "", disk, dict(tags or {}),
                         now, now + float(self.ctx.transition_seconds), region=disk.region)
@@ -699,6 +1064,7 @@ class EcsModel:
         """The image is in CreateImage's RegionId; its instance or snapshot must be there too."""
         if instance_id:
             inst = self._get(instance_id, region)
+            self._check_lock(inst)
             if instance_id in self.image_failures:
                 raise EcsError("IncorrectInstanceStatus", 403, f"The instance {instance_id} cannot be imaged: "
                                                                "its host does not answer (sandbox image failure).")

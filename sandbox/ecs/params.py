@@ -58,6 +58,15 @@ class Params:
             raise bad(name, value, f" It must be between {low} and {high}.")
         return number
 
+    def float(self, name, default=None):
+        value = self.raw.get(name)
+        if value in (None, ""):
+            return default
+        try:
+            return float(value)
+        except ValueError:
+            raise bad(name, value)
+
     def indexed(self, name):
         """`Name.N` values in N order (and a plain `Name` as a one-element list)."""
         pattern = re.compile(re.escape(name) + r"\.(\d+)$")

@@ -174,17 +174,22 @@ def test_deletion_protection(env, ecs):
     assert statuses(ecs, ids) == {}
 
 
-def test_dry_run_answers_dry_run_operation_and_changes_nothing(box, env, ecs):
+def test_dry_run_answers_its_code_and_changes_nothing(box, env, ecs):
+    """Singular actions and RunInstances answer DryRunOperation, the batch actions DRYRUN.SUCCESS (their
+    SDK docstrings; see tests/sandbox/test_ecs_fidelity.py for the batch rules)."""
     ids = running(env, ecs, 1)
     before = len(calls(box))
-    for call, request in [
-        (ecs.stop_instances, m.StopInstancesRequest(region_id=R, instance_id=ids, dry_run=True)),
-        (ecs.delete_instance, m.DeleteInstanceRequest(instance_id=ids[0], force=True, dry_run=True)),
-        (ecs.reboot_instances, m.RebootInstancesRequest(region_id=R, instance_id=ids, dry_run=True)),
+    for call, request, code, message in [
+        (ecs.stop_instances, m.StopInstancesRequest(region_id=R, instance_id=ids, dry_run=True),
+         "DRYRUN.SUCCESS", "This request is a dryrun request with successful result."),
+        (ecs.delete_instance, m.DeleteInstanceRequest(instance_id=ids[0], force=True, dry_run=True),
+         "DryRunOperation", "Request validation has been passed with DryRun flag set."),
+        (ecs.reboot_instances, m.RebootInstancesRequest(region_id=R, instance_id=ids, dry_run=True),
+         "DRYRUN.SUCCESS", "This request is a dryrun request with successful result."),
     ]:
         err = error(call, request)
-        assert (err.code, err.status_code) == ("DryRunOperation", 400)
-        assert err.data["Message"] == "Request validation has been passed with DryRun flag set."
+        assert (err.code, err.status_code) == (code, 400)
+        assert err.data["Message"] == message
     err = error(ecs.run_instances, m.RunInstancesRequest(
         region_id=R, image_id="aliyun_3_x64_20G_alibase_20240819.vhd", instance_type="t", dry_run=True))
     assert err.code == "DryRunOperation"
@@ -192,7 +197,8 @@ def test_dry_run_answers_dry_run_operation_and_changes_nothing(box, env, ecs):
     assert statuses(ecs, ids) == {ids[0]: "Running"}
     assert ecs.describe_instances(m.DescribeInstancesRequest(region_id=R)).body.total_count == 1
     logged = calls(box)[before:before + 4]
-    assert [c["error_code"] for c in logged] == ["DryRunOperation"] * 4
+    assert [c["error_code"] for c in logged] == ["DRYRUN.SUCCESS", "DryRunOperation", "DRYRUN.SUCCESS",
+                                                 "DryRunOperation"]
     assert logged[0]["params"]["DryRun"] == "True" and "Signature" not in logged[0]["params"]
 
 
@@ -279,7 +285,7 @@ def test_describe_instances_filters(env, ecs):
     assert ids_of(status="Stopping") == set(tagged[:1])
     assert ids_of(instance_name=other[0]) == set(other)
     err = error(ecs.describe_instances, m.DescribeInstancesRequest(region_id=R, status="Sleeping"))
-    assert err.code == "InvalidParameter"
+    assert (err.code, err.status_code) == ("InvalidStatus.NotFound", 404)  # DescribeInstances error table
 
 
 def test_full_status_reports_health_and_events(box, env, ecs):

@@ -77,7 +77,7 @@ def test_wrong_secret_and_unknown_key_are_refused_and_logged(box, env, algorithm
 def test_hmac_sha1_client_drives_the_whole_lifecycle(env):
     v2 = ecs_client(env, signature_algorithm="v2")
     ids = launch_ecs(env, 1)
-    time.sleep(0.35)
+    time.sleep(2 * T + 0.05)  # a launch is Pending, then Starting, then Running: two transitions
     v2.stop_instances(m.StopInstancesRequest(region_id=R, instance_id=ids, force_stop=True))
     body = v2.describe_instances(m.DescribeInstancesRequest(region_id=R, instance_ids=json.dumps(ids))).body
     assert body.instances.instance[0].status == "Stopping"
