@@ -184,3 +184,17 @@ class Overrides:
             self.stuck.clear()
             self.events.clear()
             self.health.clear()
+
+
+def parse_locks(spec):
+    """The body of `POST /_sandbox/locks`: ({"instance_ids": [...], "reason": "security" | null}) ->
+    (ids, reason). Which reasons a cloud accepts, and what a lock does, is the emulator's business."""
+    ids = spec.get("instance_ids") if isinstance(spec, dict) else None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ControlError("'instance_ids' must be a non-empty list of ids")
+    if "reason" not in spec:
+        raise ControlError("'reason' is required: a lock reason, or null to unlock")
+    reason = spec["reason"]
+    if reason is not None and not (isinstance(reason, str) and reason):
+        raise ControlError("'reason' must be a non-empty string or null")
+    return ids, reason

@@ -11,7 +11,7 @@ import traceback
 import uuid
 
 from sandbox import limits
-from sandbox.control import ControlError
+from sandbox.control import ControlError, parse_locks
 
 
 def _json_response(start_response, status, body):
@@ -105,6 +105,10 @@ class ControlledApp:
                 raise ControlError("'instance_ids' must be a non-empty list of ids")
             emulator.fail_images(ids)
             return _json_response(start_response, 200, {"image_failures": ids})
+        if route == "locks" and hasattr(emulator, "set_locks"):  # ECS: OperationLocks (sandbox/ecs/__init__.py)
+            ids, reason = parse_locks(body)
+            emulator.set_locks(ids, reason)
+            return _json_response(start_response, 200, {"locks": ids, "reason": reason})
         if route == "clock":
             try:
                 seconds = float(body.get("advance_seconds"))

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
 from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import stop_then_release as logic
@@ -19,6 +20,8 @@ def _raising_filter_errors(function):
             return function(*args, **kwargs)
         except InputError as exc:
             raise AnsibleFilterError(exc.message)
+        except TypeError as exc:  # a boolean argument that is not one (convert_bool's words)
+            raise AnsibleFilterError("%s: %s" % (function.__name__, exc))
     wrapper.__name__ = function.__name__
     wrapper.__doc__ = function.__doc__
     return wrapper
@@ -33,15 +36,15 @@ def fleet_groups(instances, hostvars=None, play_hosts=None):
 
 
 def stop_then_release_plan(read_results, disable_protection=False):
-    return logic.plan(read_results, bool(disable_protection))
+    return logic.plan(read_results, boolean(disable_protection, strict=True))
 
 
 def stop_then_release_stuck(stop_results):
     return logic.stuck(stop_results)
 
 
-def stop_then_release_stopped(stop_results, force_results=None, check_mode=False):
-    return logic.after_stop(stop_results, force_results, bool(check_mode))
+def stop_then_release_stopped(stop_results, force_results=None, check_mode=False, unprotect=None):
+    return logic.after_stop(stop_results, force_results, boolean(check_mode, strict=False), unprotect or ())
 
 
 def stop_then_release_without(groups, ids):
@@ -50,6 +53,8 @@ def stop_then_release_without(groups, ids):
 
 def stop_then_release_summary(run):
     run = dict(run)
+    for flag in ("release_in", "check_mode"):
+        run[flag] = boolean(run.get(flag, False), strict=True)
     return logic.summary(run.pop("plan"), run.pop("stopped"), **dict((k, v) for k, v in run.items() if k in SUMMARY_KEYS))
 
 
@@ -58,7 +63,7 @@ SUMMARY_KEYS = ("stop_results", "force_results", "snapshot_results", "release_re
 
 
 def stop_then_release_failure(summary, fail_on_not_found=False):
-    return logic.failure_message(summary, bool(fail_on_not_found)) or ""
+    return logic.failure_message(summary, boolean(fail_on_not_found, strict=True)) or ""
 
 
 class FilterModule(object):

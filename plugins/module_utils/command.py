@@ -456,13 +456,15 @@ def run(params, check_mode=False, rt=None, warn=None):
         "not_started_ids": not_started,
         "not_found_ids": [i for i in ids if run_.results[i]["status"] == "not_found"],
         "changed_ids": [i for i in ids if i in changed_set],
-        "unchanged_ids": [i for i in ids if i not in changed_set],
+        "unchanged_ids": [i for i in ids if i not in changed_set and run_.results[i]["status"] != "not_found"],
         "waves": planned if check_mode else ran,
         "planned_waves": planned,
         "rate_control": {"targets": len(ids), "concurrency": command.concurrency.value, "max_errors": command.max_errors.value},
         "failures": failures,
     }
 
+    if result["not_found_ids"]:
+        warn(not_found_message(result["not_found_ids"], run_.records))
     if api_error is not None or stop_note is not None:
         notes = []
         if api_error is not None:
@@ -482,8 +484,6 @@ def run(params, check_mode=False, rt=None, warn=None):
             first = failures[0] if failures else {"code": None, "message": None, "request_id": None}
             error = {"code": first["code"], "message": first["message"], "request_id": first.get("request_id")}
         raise TaskFailure(message, failures, result, error)
-    if result["not_found_ids"]:
-        warn(not_found_message(result["not_found_ids"], run_.records))
     for note in run_.notes:
         if warn is not None:
             warn(note)

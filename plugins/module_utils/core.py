@@ -14,11 +14,10 @@ import time
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import (
-    InputError, TaskFailure, describe_failures,
+    CloudError, InputError, TaskFailure, describe_failures, failure,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import resolve_connection
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.providers import get_provider
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND, absent_record, not_found_record
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import utcnow
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import wait_for
@@ -51,7 +50,8 @@ class Runtime(object):
 def check_wait_timeout(params):
     """wait_timeout 0 would send the call and then fail at once: refused before any call, on every module."""
     if params.get("wait_timeout") is not None and params["wait_timeout"] < 1:
-        raise InputError("wait_timeout must be 1 or more seconds, got %s; to send the call and not wait, set wait: false"
+        raise InputError("wait_timeout must be 1 or more seconds, got %s; to send the call and not wait, set wait: false "
+                         "(wait_timeout also bounds the wait for pending instances, so 0 is refused either way)"
                          % params["wait_timeout"])
 
 
@@ -117,10 +117,25 @@ def read_protection(provider, records, ids):
 
 
 def in_batches(action, ids, **kwargs):
-    """Call a provider action over <=100-id batches; merge the per-id failures."""
+    """Call a provider action over <=100-id batches; merge the per-id failures.
+
+    A whole-call error on the first batch is raised (nothing happened: auth, endpoint, throttling after
+    the retries). On a later batch it becomes a failure of each id not yet answered, so that the ids
+    the earlier batches changed are still reported, waited for and read (nothing lost on failure).
+    """
     failures = {}
-    for chunk in chunks(ids):
-        failures.update(action(chunk, **kwargs))
+    batches = chunks(ids)
+    for number, chunk in enumerate(batches):
+        try:
+            failures.update(action(chunk, **kwargs))
+        except CloudError as exc:
+            if number == 0:
+                raise
+            for rest in batches[number:]:
+                for i in rest:
+                    failures[i] = CloudError(exc.code, "%s (this batch failed as a whole after %d batch(es) went through)"
+                                             % (exc.message, number), exc.request_id, i, exc.http_status)
+            break
     return failures
 
 

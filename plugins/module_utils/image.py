@@ -123,6 +123,7 @@ def _absent(params, check_mode, provider, ids, records, names, existing):
         if ok:
             changed.append(i)
             deleted[i] = dict(public(image), state="absent" if not check_mode else image["state"])
+    # no image left is what was asked, whether the instance is still known or not
     unchanged = [i for i in ids if names[i] not in existing]
     return finish(ids, records, changed, unchanged, failures, "image delete" + (" (check mode)" if check_mode else ""),
-                  extra={"images": deleted, "image_ids": {}})
+                  extra={"images": deleted, "image_ids": {}}, params=params)

@@ -74,13 +74,23 @@ def translate(exc, endpoint=None):
     code = getattr(exc, "code", None)
     if not code or code == "None":
         inner = getattr(exc, "inner_exception", None) or exc
-        return connection_error(endpoint or "the ECS endpoint", connection_reason(inner))
+        text = str(inner)
+        if _NO_ANSWER.search(text) or isinstance(inner, (ConnectionError, TimeoutError, OSError)):
+            return connection_error(endpoint or "the ECS endpoint", connection_reason(inner))
+        # something answered, but not as ECS does (a proxy, a wrong port): say so, briefly
+        return CloudError("UnexpectedAnswer", "%s answered, but not as the ECS API does: %s"
+                          % (endpoint or "the ECS endpoint", text.strip()[:200]))
     data = getattr(exc, "data", None) or {}
     message = data.get("Message") or data.get("message") or getattr(exc, "message", None) or str(exc)
     request_id = data.get("RequestId") or getattr(exc, "request_id", None)
     if request_id == "None":
         request_id = None
     return CloudError(code, message, request_id, http_status=getattr(exc, "status_code", None))
+
+
+# The HTTP library's words for "no answer" (refused, unreachable, unresolvable, timed out, cut off).
+_NO_ANSWER = re.compile(r"Max retries exceeded|Failed to establish|NewConnectionError|Connection (refused|aborted|reset)"
+                        r"|timed out|Name or service not known|Failed to resolve|RemoteDisconnected|No route to host", re.I)
 
 
 def endpoint_parts(endpoint_url, region):

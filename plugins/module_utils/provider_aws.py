@@ -551,8 +551,15 @@ class Provider(Ec2Commands, Ec2Resources):
         ids = list(ids)
         if not ids:
             return {}
-        with ThreadPoolExecutor(max_workers=min(PROTECTION_READERS, len(ids))) as pool:
-            answers = list(pool.map(one, ids))
+        pool = ThreadPoolExecutor(max_workers=min(PROTECTION_READERS, len(ids)))
+        try:
+            futures = [pool.submit(one, i) for i in ids]
+            answers = [f.result() for f in futures]
+        except CloudError:
+            # one refusal (UnauthorizedOperation, throttling after the retries) is the same for all: stop sending
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return dict((i, value) for i, value in answers if value is not None)
 
     def is_initializing_error(self, error):

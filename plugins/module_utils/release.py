@@ -21,7 +21,8 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
     Runtime, check_wait_timeout, describer, finish, first_read, found_ids, in_batches, read_protection, reread, snapshot_records,
     state_diff,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND, not_found_record
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import RUNNING, TERMINATED, timeout_message
 
@@ -74,7 +75,8 @@ def run(params, check_mode=False, rt=None):
             candidates = [i for i in candidates if i not in dry]
         dry = in_batches(provider.terminate, candidates, force=force, dry_run=True)
         for i, error in dry.items():
-            if not (disable and provider.is_protection_error(error)):
+            # a new ECS instance still initializing: the real run waits until it runs, then releases it
+            if not (disable and provider.is_protection_error(error)) and not provider.is_initializing_error(error):
                 failures.append(error.failure())
         refused = set(f["id"] for f in failures)
         predicted = [i for i in candidates if i not in refused]
@@ -97,7 +99,12 @@ def run(params, check_mode=False, rt=None):
         ok = unprotect(protected)
         candidates = [i for i in candidates if i not in protected or i in ok]
 
-    errors = terminate_and_read(provider, records, candidates, force)
+    try:
+        errors = terminate_and_read(provider, records, candidates, force)
+    except CloudError:
+        # the whole call failed: no instance keeps its protection off for a release that did not happen
+        reprotect(provider, records, disabled)
+        raise
     initializing = [i for i, e in errors.items() if provider.is_initializing_error(e)]
     if initializing:
         # ECS refuses to force-release an instance still initializing (IncorrectInstanceStatus.Initializing):
@@ -125,7 +132,8 @@ def run(params, check_mode=False, rt=None):
                                     error.request_id))
         elif not any(f["id"] == i for f in failures):
             failures.append(error.failure())
-    changed = [i for i in candidates if i not in errors]
+    # gone between the read and the call (released by someone else): not released by this task
+    changed = [i for i in candidates if i not in errors and records[i]["state"] != NOT_FOUND]
 
     watch = changed + [i for i in unchanged if records[i]["state"] == "shutting-down"]
     notes = []
@@ -144,15 +152,39 @@ def run(params, check_mode=False, rt=None):
 
 
 def terminate_and_read(provider, records, ids, force):
-    """Terminate; then read the ids the call refused: the ones the cloud terminates anyway are not errors."""
+    """Terminate; then read the ids the call refused.
+
+    Only what the cloud shows as shutting-down or terminated counts as released by this call (EC2 goes
+    on with the instances of other zones than a protected one's). One the cloud no longer knows was
+    released by someone else in between: it is not-found, never released by us.
+    """
     errors = in_batches(provider.terminate, ids, force=force, dry_run=False)
     if errors:
-        now = reread(provider, list(errors))
-        for i in list(errors):
-            if now[i]["state"] in ("shutting-down", "terminated"):
+        refused = list(errors)
+        now = {}
+        for start in range(0, len(refused), 100):
+            now.update(provider.describe(refused[start:start + 100]))
+        for i in refused:
+            if i in now and now[i]["state"] in ("shutting-down", "terminated"):
                 records[i] = now[i]
                 del errors[i]
+            elif i not in now:
+                records[i] = not_found_record(i, provider.cloud, provider.region)
+                del errors[i]
     return errors
+
+
+def reprotect(provider, records, ids):
+    """Best effort: protection back on for instances it was turned off for."""
+    if not ids:
+        return
+    try:
+        errors = in_batches(provider.set_deletion_protection, ids, enabled=True, dry_run=False)
+    except CloudError:
+        return
+    for i in ids:
+        if i not in errors:
+            records[i]["deletion_protection"] = True
 
 
 def protected_ids(failures):

@@ -16,9 +16,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import resolve_release_time
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import resolve_release_time, utcnow
 
 CLOUDS = ("aws", "alicloud")
 GONE = ("terminated", "shutting-down")
@@ -38,12 +42,27 @@ def _unique(items):
     return out
 
 
+FLAGS = ("disable_protection", "fail_on_failures", "fail_on_not_found", "snapshot_before_release")
+
+
+def _flag(name, value):
+    """A role boolean as Ansible reads one: `-e x=false` and AWX survey answers arrive as strings."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise InputError("stop_then_release_%s must be true or false, got %r" % (name, value))
+
+
 def check_inputs(options, now=None):
-    """InputError unless every role variable is usable; returns the release time a scheduled run would ask for.
+    """InputError unless every role variable is usable; returns them normalized.
 
     `options` holds the role's variables without their prefix (release_mode, release_in, ...). The time is
-    parsed by the modules' own parser, so a bad `release_in` fails here, before any instance is stopped.
+    parsed by the modules' own parser, so a bad `release_in` fails here, before any instance is stopped;
+    a `release_at` must still be 30 minutes ahead once the stop (and snapshots) have taken all their time.
+    Returns {release_time (what a scheduled release would ask for now, or None), every timeout as an int,
+    every flag as a bool}.
     """
+    out = {}
     for name in TIMEOUTS:
         value = options.get(name)
         try:
@@ -52,22 +71,35 @@ def check_inputs(options, now=None):
             seconds = 0
         if seconds < 1 or isinstance(value, bool):
             raise InputError("stop_then_release_%s must be 1 or more seconds, got %r" % (name, value))
+        out[name] = seconds
+    for name in FLAGS:
+        out[name] = _flag(name, options.get(name, False))
     mode = options.get("release_mode") or "now"
     if mode not in ("now", "scheduled"):
         raise InputError("stop_then_release_release_mode must be now or scheduled, got %r" % (mode,))
     release_in = options.get("release_in") or None
     release_at = options.get("release_at") or None
+    out["release_time"] = None
     if mode == "now":
         if release_in or release_at:
             raise InputError("stop_then_release_release_in / stop_then_release_release_at go with release_mode scheduled")
-        return None
+        return out
     if (release_in is None) == (release_at is None):
         raise InputError("release_mode scheduled needs exactly one of stop_then_release_release_in (90m, 6h, 3d) or "
                          "stop_then_release_release_at (ISO 8601 UTC)")
+    now = now or utcnow()
     try:
-        return resolve_release_time(release_at, release_in, now=now)
+        out["release_time"] = resolve_release_time(release_at, release_in, now=now)
+        if release_at:
+            # the schedule is set after the stop and the snapshots, which may take all their time
+            margin = out["stuck_timeout"] + out["force_timeout"] + (out["snapshot_timeout"] if out["snapshot_before_release"] else 0)
+            resolve_release_time(release_at, None, now=now + datetime.timedelta(seconds=margin))
     except InputError as exc:
+        if release_at and out["release_time"]:
+            raise InputError("stop_then_release: release_at %s may be less than 30 minutes ahead when it is set: the stop "
+                             "(and the snapshots) may take up to %d s before; give a later time" % (release_at, margin))
         raise InputError("stop_then_release: %s" % exc.message)
+    return out
 
 
 def groups_of(instances, hostvars=None, play_hosts=None):
@@ -113,7 +145,8 @@ def plan(read_results, disable_protection=False):
     termination protection too (include_protection).
     """
     to_stop = []
-    protected, gone, not_found, seen = [], [], [], []
+    protected, gone, not_found, seen, unprotect = [], [], [], [], []
+    protected_scheduled = {}
     for result in read_results or []:
         group = result.get("item") or {}
         ids = []
@@ -125,11 +158,17 @@ def plan(read_results, disable_protection=False):
                 gone.append(record["id"])
             elif record.get("deletion_protection") is True and not disable_protection:
                 protected.append(record["id"])
+                if record.get("auto_release_time"):
+                    # left alone, but a release time set earlier stands: ECS carries it out, protection or not
+                    protected_scheduled[record["id"]] = record["auto_release_time"]
             else:
                 ids.append(record["id"])
+                if record.get("deletion_protection") is True:
+                    unprotect.append(record["id"])
         if ids:
             to_stop.append({"cloud": group.get("cloud"), "region": group.get("region"), "instance_ids": ids})
-    return {"to_stop": to_stop, "protected": protected, "already_gone": gone, "not_found": not_found, "seen": seen}
+    return {"to_stop": to_stop, "protected": protected, "already_gone": gone, "not_found": not_found, "seen": seen,
+            "unprotect": unprotect, "protected_scheduled": protected_scheduled}
 
 
 def stuck(stop_results):
@@ -142,12 +181,15 @@ def stuck(stop_results):
     return out
 
 
-def after_stop(stop_results, force_results=None, check_mode=False):
+def after_stop(stop_results, force_results=None, check_mode=False, unprotect=()):
     """From the stop (and forced stop) results: what to release, what could not be stopped, what failed.
 
     The forced stop's record of an instance replaces the graceful one's. In check mode nothing was
     stopped: what the stop's DryRun says would stop, plus what is stopped or stopping already, goes on.
+    `unprotect` (protected instances stopped with disable_protection) are never taken as scheduled
+    already: the scheduling call must turn their protection off.
     """
+    unprotect = set(unprotect or ())
     latest = {}
     for _result, record in _records(list(stop_results or []) + list(force_results or [])):
         latest[record["id"]] = record
@@ -169,7 +211,7 @@ def after_stop(stop_results, force_results=None, check_mode=False):
             ids = [i for i in group.get("instance_ids") or [] if latest.get(i, {}).get("state") == "stopped"]
         if ids:
             to_release.append({"cloud": group.get("cloud"), "region": group.get("region"), "instance_ids": ids,
-                               "scheduled_ids": [i for i in ids if latest.get(i, {}).get("auto_release_time")]})
+                               "scheduled_ids": [i for i in ids if latest.get(i, {}).get("auto_release_time") and i not in unprotect]})
     unstoppable = [] if check_mode else [i for i, r in latest.items()
                                          if r["state"] not in ("stopped",) + GONE + (NOT_FOUND,) and i not in failed_ids]
     return {"to_release": to_release, "would_stop": would_stop, "unstoppable": unstoppable, "gone": gone,
@@ -202,17 +244,25 @@ def _ran(results):
 
 def summary(plan_, stopped, stop_results=None, force_results=None, snapshot_results=None, release_results=None,
             schedule_results=None, release_mode="now", release_in=False, check_mode=False):
-    """The role's summary: each instance in the list of its outcome, counts, failures and a one-line message."""
+    """The role's summary: each instance in the list of its outcome, counts, failures and a one-line message.
+
+    In a real run every instance is in exactly one list. In check mode the lists are the steps an instance
+    would go through: one that would be stopped, then released, is in would_stop and would_release.
+    """
     snapshot_results, release_results, schedule_results = _ran(snapshot_results), _ran(release_results), _ran(schedule_results)
     seen = set(plan_.get("seen") or [])
-    snapshot_failures = _failures(snapshot_results)
+    # A snapshot or a schedule refused because the instance is gone meanwhile (released by someone else)
+    # is not a failure of ours: the same outcome as when it goes before the release.
+    vanished = set(r["id"] for result in snapshot_results + schedule_results for r in result.get("instances") or []
+                   if r["state"] in GONE + (NOT_FOUND,))
+    snapshot_failures = [f for f in _failures(snapshot_results) if f["id"] not in vanished]
     release_failures = _failures(release_results)
-    schedule_failures = _failures(schedule_results)
+    schedule_failures = [f for f in _failures(schedule_results) if f["id"] not in vanished]
     protected = _unique(plan_.get("protected", []) + _ids(release_results, "protected_ids") + _ids(schedule_results, "protected_ids"))
     # gone after the role's first read saw them (released by someone else meanwhile): not a failure of ours
     gone_meanwhile = [i for i in (stopped.get("gone", []) + _ids(release_results, "not_found_ids")
-                                  + _ids(schedule_results, "not_found_ids")) if i in seen]
-    already_gone = _unique(plan_.get("already_gone", []) + gone_meanwhile + _ids(release_results, "unchanged_ids"))
+                                  + _ids(schedule_results, "not_found_ids") + sorted(vanished)) if i in seen]
+    gone_candidates = plan_.get("already_gone", []) + gone_meanwhile + _ids(release_results, "unchanged_ids")
     refused_running = [f["id"] for f in release_failures if f["code"] == "IncorrectInstanceState"]
     # the release waited for terminated: its records are the last word
     not_terminated = [] if check_mode else [r["id"] for result in release_results for r in result.get("instances") or []
@@ -222,6 +272,8 @@ def summary(plan_, stopped, stop_results=None, force_results=None, snapshot_resu
     failures = list(stopped.get("failures", [])) + late_failures
     failed = _unique([f["id"] for f in failures] + not_terminated)
     late_failed = set(f["id"] for f in late_failures)
+    # one list each: an instance shutting down already that never got to terminated is failed, not gone
+    already_gone = _unique(i for i in gone_candidates if i not in set(failed))
     scheduled = _ids(schedule_results, "changed_ids") + _ids(schedule_results, "unchanged_ids")
     if release_mode == "scheduled" and release_in:
         # with release_in an instance that has a time keeps it: it was left out of the call
@@ -244,12 +296,16 @@ def summary(plan_, stopped, stop_results=None, force_results=None, snapshot_resu
         message = "check mode, nothing was changed; would %s: %s" % ("change" if changed else "change nothing", words)
     else:
         message = "%s: %s" % ("changed" if changed else "nothing to change", words)
+    protected_scheduled = plan_.get("protected_scheduled") or {}
+    if protected_scheduled:
+        message += ("; %d protected instance(s) keep a release time set earlier, which ECS carries out whatever the "
+                    "protection: %s" % (len(protected_scheduled), ", ".join(sorted(protected_scheduled))))
     snapshots = {}
     for result in snapshot_results:
         for instance_id, snaps in (result.get("snapshots") or {}).items():
             snapshots[instance_id] = [s["snapshot_id"] for s in snaps if s.get("snapshot_id")]
     return {"changed": changed, "check_mode": bool(check_mode), "release_mode": release_mode, "counts": counts, "ids": ids,
-            "failures": failures, "snapshots": snapshots, "message": message}
+            "failures": failures, "snapshots": snapshots, "protected_scheduled": protected_scheduled, "message": message}
 
 
 def failure_message(summary_, fail_on_not_found=False):

@@ -15,6 +15,14 @@ scheme separately; the SDK sends `Host: 127.0.0.1:PORT` and builds `http://127.0
 Cloud Assistant (RunCommand, DescribeInvocationResults, DescribeInvocations, StopInvocation)
 really runs shell scripts in a scratch dir per instance: see `invocations` and sandbox/commands.py.
 
+Control API, ECS only: `POST /_sandbox/locks {"instance_ids": [...], "reason": "security"}` puts an
+OperationLocks lock on the instances (DescribeInstances shows OperationLocks.LockReason
+[{"LockReason": "security", "LockMsg": ""}]); `"reason": null` lifts it. A reason is one of the
+LockReason values DescribeInstances documents (financial, security, Recycling,
+dedicatedhostfinancial, refunded); only "security" changes what the API allows: the instances are
+then refused, InstanceLockedForSecurity (403), what a security lock refuses (models.EcsModel._check_lock).
+Unknown ids (or a bad body) answer 400 and lock nothing.
+
 Regions: one endpoint serves cn-hangzhou, cn-shanghai, cn-beijing and ap-southeast-1
 (`models.REGIONS`, listed by DescribeRegions); the env file's ALIBABA_CLOUD_REGION_ID stays
 cn-hangzhou. A request's RegionId scopes it to that region (see the `models` docstring).
@@ -28,7 +36,7 @@ accepted. Errors raise `alibabacloud_tea_openapi.exceptions.ClientException` (4x
 """
 from sandbox.control import ControlError
 from sandbox.ecs.invocations import Invocations
-from sandbox.ecs.models import REGION, EcsError, EcsModel
+from sandbox.ecs.models import LOCK_REASONS, REGION, EcsError, EcsModel
 from sandbox.ecs.responses import EcsApi
 from sandbox.ecs.signature import Verifier
 from sandbox.emulator import Emulator, make_credentials
@@ -64,6 +72,14 @@ class EcsEmulator(Emulator):
         if unknown:
             for instance_id in instance_ids:  # a rejected request leaves no rule behind
                 self.overrides.release_stuck(instance_id)
+            raise ControlError(f"unknown ECS instance ids: {', '.join(unknown)}")
+
+    def set_locks(self, instance_ids, reason):
+        """Control: locks. `reason` None lifts the locks; every id must exist (else ControlError, nothing set)."""
+        if reason is not None and reason not in LOCK_REASONS:
+            raise ControlError(f"'reason' must be null or one of {', '.join(LOCK_REASONS)}")
+        unknown = self.model.set_locks(instance_ids, reason)
+        if unknown:
             raise ControlError(f"unknown ECS instance ids: {', '.join(unknown)}")
 
     def fail_images(self, instance_ids):

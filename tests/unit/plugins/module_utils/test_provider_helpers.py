@@ -138,3 +138,29 @@ def test_ecs_batch_dry_run_passes_on_either_code_and_is_sent_all_together(code):
     action, query = fake.queries[0]
     # with SuccessFirst a batch dry run answers DRYRUN.SUCCESS whatever the instances' state
     assert action == "StopInstances" and query["DryRun"] is True and "BatchOptimization" not in query
+
+
+def test_ecs_an_answer_that_is_not_ecs_is_not_called_a_connection_failure():
+    error = provider_alicloud.translate(WrappedConnectionError(ValueError("Failed to parse the value as json format")),
+                                        "http://127.0.0.1:8080")
+    assert error.code == "UnexpectedAnswer"
+    assert error.message.startswith("http://127.0.0.1:8080 answered, but not as the ECS API does")
+
+
+def test_ec2_protection_reads_stop_at_the_first_refusal():
+    import threading
+    import time
+
+    provider = provider_aws.Provider.__new__(provider_aws.Provider)
+    calls = []
+    lock = threading.Lock()
+
+    def refuse(operation, **kwargs):
+        with lock:
+            calls.append(kwargs["InstanceId"])
+        time.sleep(0.01)  # an API round trip: the refusal is back long before 200 reads are sent
+        raise CloudError("UnauthorizedOperation", "You are not authorized to perform this operation.", "r", http_status=403)
+    provider._call = refuse
+    with pytest.raises(CloudError, match="UnauthorizedOperation"):
+        provider.read_protection(["i-%017x" % n for n in range(200)])
+    assert len(calls) <= 50, len(calls)

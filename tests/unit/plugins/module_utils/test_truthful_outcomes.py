@@ -6,6 +6,7 @@ import pytest
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import (
     auto_release, clone, command, image, release, snapshot, state_info, stop,
 )
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import stop as stop_module
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import (
     CloudError, InputError, TaskFailure, connection_reason, describe_failures,
 )
@@ -125,15 +126,30 @@ def test_a_refused_schedule_gives_the_instance_its_protection_back():
     assert exc.value.result["protection_disabled_ids"] == [] and exc.value.result["changed_ids"] == []
 
 
-def test_auto_release_on_ec2_reads_protection_only_for_the_instances_that_would_get_a_time():
-    ids, provider = fleet("stopped", "stopped", "stopped")
+def test_auto_release_on_ec2_reads_protection_of_every_live_instance_and_refuses_one_already_scheduled():
+    """A protected instance that already has the asked time would be released at it just the same."""
+    ids, provider = fleet("stopped", "stopped", "terminated")
     provider.protection_in_describe = False
-    provider.instances[ids[2]].auto_release_time = "2026-11-22T10:00:00Z"  # already as asked: no read for it
+    provider.instances[ids[1]].auto_release_time = "2026-11-22T10:00:00Z"
     provider.instances[ids[1]].protected = True
-    with pytest.raises(TaskFailure):
+    with pytest.raises(TaskFailure) as exc:
         auto_release.run(params(instance_ids=ids, release_at="2026-11-22T10:00:00Z", state="present"),
                          rt=runtime(provider, now=lambda: NOW))
-    assert [c[1] for c in provider.calls_of("read_protection")] == [[ids[0]], [ids[1]]]
+    assert [c[1] for c in provider.calls_of("read_protection")] == [[ids[0]], [ids[1]]]  # not the terminated one
+    assert exc.value.result["protected_ids"] == [ids[1]] and exc.value.result["unchanged_ids"] == []
+    assert "already has a release time (2026-11-22T10:00:00Z)" in [f for f in exc.value.failures if f["id"] == ids[1]][0]["message"]
+
+
+def test_a_whole_call_error_after_protection_was_turned_off_turns_it_back_on():
+    ids, provider = fleet("stopped", cloud="alicloud", protected=True)
+
+    def refuse(batch, value, dry_run=False):
+        raise CloudError("ServiceUnavailable", "try later", "r", http_status=503)
+    provider.set_auto_release_time = refuse
+    with pytest.raises(CloudError):
+        auto_release.run(params("alicloud", instance_ids=ids, release_in="6h", state="present", disable_protection=True),
+                         rt=runtime(provider, now=lambda: NOW))
+    assert provider.instances[ids[0]].protected is True
 
 
 def test_cancelling_a_release_is_allowed_on_a_protected_instance():
@@ -247,3 +263,46 @@ def test_a_force_release_of_an_initializing_ecs_instance_waits_until_it_runs_the
     assert result["changed_ids"] == ids and result["failures"] == []
     assert [c[1] for c in provider.calls_of("terminate")] == [ids, ids]
     assert provider.instances[ids[0]].state == "terminated"
+
+
+def test_an_instance_released_by_someone_else_just_before_our_call_is_not_counted_as_ours():
+    ids, provider = fleet("stopped", "stopped", cloud="alicloud")
+
+    def terminate(batch, force=False, dry_run=False):
+        provider.calls.append(("terminate", list(batch), dry_run))
+        provider.instances[ids[0]].state = "gone"  # someone else's release got there first
+        provider.instances[ids[1]].state = "shutting-down"
+        return {ids[0]: CloudError("InvalidInstanceId.NotFound", "The specified InstanceId does not exist.", "r", instance_id=ids[0])}
+    provider.terminate = terminate
+    result = release.run(params("alicloud", instance_ids=ids), rt=runtime(provider))
+    assert result["changed_ids"] == [ids[1]] and result["not_found_ids"] == [ids[0]] and result["failures"] == []
+
+
+def test_a_whole_call_error_on_release_turns_protection_back_on():
+    ids, provider = fleet("stopped", cloud="alicloud", protected=True)
+
+    def terminate(batch, force=False, dry_run=False):
+        raise CloudError("ServiceUnavailable", "try later", "r", http_status=503)
+    provider.terminate = terminate
+    with pytest.raises(CloudError):
+        release.run(params("alicloud", instance_ids=ids, disable_protection=True), rt=runtime(provider))
+    assert provider.instances[ids[0]].protected is True
+
+
+def test_a_whole_call_error_on_a_later_batch_keeps_what_the_earlier_batches_did():
+    ids = [aws_id(n) for n in range(1, 151)]
+    provider = FakeProvider(instances=dict((i, FakeInstance("running")) for i in ids))
+    original = provider.stop
+
+    def stop(batch, **kwargs):
+        if len(provider.calls_of("stop")) == 1:  # the second batch
+            provider.calls.append(("stop", list(batch), kwargs.get("dry_run")))
+            raise CloudError("RequestLimitExceeded", "Request limit exceeded.", "r", http_status=503)
+        return original(batch, **kwargs)
+    provider.stop = stop
+    with pytest.raises(TaskFailure) as exc:
+        stop_module.run(params(instance_ids=ids), rt=runtime(provider))
+    result = exc.value.result
+    assert result["changed_ids"] == ids[:100] and {r["state"] for r in result["instances"][:100]} == {"stopped"}
+    assert [f["id"] for f in exc.value.failures] == ids[100:]
+    assert exc.value.failures[0]["code"] == "RequestLimitExceeded" and "after 1 batch(es) went through" in exc.value.failures[0]["message"]

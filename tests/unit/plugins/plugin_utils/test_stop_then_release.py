@@ -43,8 +43,50 @@ def test_bad_inputs_are_refused_with_the_modules_words(change, words):
 
 
 def test_a_good_schedule_resolves_to_the_time_the_module_would_set():
-    assert logic.check_inputs(dict(GOOD, release_mode="scheduled", release_in="6h"), now=NOW) == "2026-12-03T18:00:00Z"
-    assert logic.check_inputs(GOOD, now=NOW) is None
+    assert logic.check_inputs(dict(GOOD, release_mode="scheduled", release_in="6h"), now=NOW)["release_time"] == "2026-12-03T18:00:00Z"
+    assert logic.check_inputs(GOOD, now=NOW)["release_time"] is None
+
+
+@pytest.mark.parametrize("value, expected", [("false", False), ("no", False), ("true", True), (True, True), (0, False)])
+def test_flags_given_as_strings_are_read_as_ansible_reads_them(value, expected):
+    """-e x=false and AWX survey answers are strings: bool('false') would be True and stop protected instances."""
+    assert logic.check_inputs(dict(GOOD, disable_protection=value), now=NOW)["disable_protection"] is expected
+
+
+def test_a_flag_that_is_not_a_boolean_is_refused():
+    with pytest.raises(InputError, match="stop_then_release_disable_protection must be true or false, got 'maybe'"):
+        logic.check_inputs(dict(GOOD, disable_protection="maybe"), now=NOW)
+
+
+def test_release_at_must_still_be_30_minutes_ahead_after_the_stop_may_have_taken_its_time():
+    soon = "2026-12-03T12:35:00Z"  # 35 minutes ahead: fine now, too soon after 300 + 120 s of stopping
+    with pytest.raises(InputError, match="may take up to 420 s"):
+        logic.check_inputs(dict(GOOD, release_mode="scheduled", release_at=soon), now=NOW)
+    assert logic.check_inputs(dict(GOOD, release_mode="scheduled", release_at="2026-12-03T12:45:00Z"), now=NOW)["release_time"]
+
+
+def test_a_protected_instance_with_a_release_time_is_named_in_the_summary():
+    plan = logic.plan([result(["i-1"], [record("i-1", "stopped", True, auto_release_time="2026-12-04T00:00:00Z")])])
+    assert plan["protected_scheduled"] == {"i-1": "2026-12-04T00:00:00Z"}
+    s = logic.summary(plan, logic.after_stop([]))
+    assert "1 protected instance(s) keep a release time set earlier" in s["message"] and "i-1" in s["message"]
+
+
+def test_with_disable_protection_a_protected_instance_is_never_taken_as_scheduled_already():
+    read = [result(["i-1"], [record("i-1", "running", True, auto_release_time="2026-12-04T00:00:00Z")])]
+    plan = logic.plan(read, disable_protection=True)
+    assert plan["unprotect"] == ["i-1"]
+    stop = [result(["i-1"], [record("i-1", "stopped", True, auto_release_time="2026-12-04T00:00:00Z")], changed_ids=["i-1"])]
+    assert logic.after_stop(stop, unprotect=plan["unprotect"])["to_release"][0]["scheduled_ids"] == []
+
+
+def test_a_schedule_refused_because_the_instance_vanished_is_already_gone_not_failed():
+    plan = logic.plan([result(["i-1"], [record("i-1", "running")])])
+    after = logic.after_stop([result(["i-1"], [record("i-1", "stopped")])])
+    schedule = [result(["i-1"], [record("i-1", "terminated")],
+                       failures=[{"id": "i-1", "code": "IncorrectInstanceState", "message": "nothing left to release"}])]
+    s = logic.summary(plan, after, schedule_results=schedule, release_mode="scheduled")
+    assert s["ids"]["already_gone"] == ["i-1"] and s["ids"]["failed"] == []
 
 
 # ---------------------------------------------------------------- groups
