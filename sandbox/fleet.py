@@ -86,8 +86,9 @@ def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_p
     return ids
 
 
-def launch_ecs(env, count, protected=False, tags=None, windows=False, region=None):
-    """Launch `count` ECS instances (Linux, or Windows with `windows=True`); ids in launch order."""
+def launch_ecs(env, count, protected=False, tags=None, windows=False, region=None, prepaid=False):
+    """Launch `count` ECS instances (Linux, or Windows with `windows=True`); ids in launch order.
+    `prepaid=True` makes subscription instances (InstanceChargeType PrePaid, one month)."""
     from alibabacloud_ecs20140526 import models
 
     client = ecs_client(env, region)
@@ -105,6 +106,8 @@ def launch_ecs(env, count, protected=False, tags=None, windows=False, region=Non
         ids += list(response.body.instance_id_sets.instance_id_set)
         remaining -= amount
     return ids
+        if prepaid:
+            request.instance_charge_type, request.period, request.period_unit = "PrePaid", 1, "Month"
 
 
 def ec2_states(env, ids, region=None):
