@@ -352,8 +352,15 @@ class RateLimiter:
             self._buckets.clear()
 
     def configure(self, enabled, overrides=None):
-        """Turn the limits on (with `overrides` merged over the defaults) or off; buckets start full."""
-        table = build_table(overrides, where="POST /_sandbox/limits") if enabled else None
+        """Turn the limits on or off, every bucket full. On with `overrides`: the defaults with them
+        merged over; on without: the table the sandbox started with (`--rate-limits FILE`), or the
+        defaults if it started without limits."""
+        if not enabled:
+            table = None
+        elif overrides is None and self._configured is not None:
+            table = self._configured
+        else:
+            table = build_table(overrides, where="POST /_sandbox/limits")
         with self._lock:
             self._table = table
             self._buckets.clear()

@@ -126,8 +126,9 @@ class ControlledApp:
             emulator.overrides.set_health(body)
             return _json_response(start_response, 200, {"health": body})
         if route == "limits":
-            # {"enabled": true|false, "limits": {...}}: this port's request-rate limits on (the defaults,
-            # with "limits" merged over them) or off, every bucket full; a reset restores the start's.
+            # {"enabled": true|false, "limits": {...}}: this port's request-rate limits on or off, every
+            # bucket full. On: the defaults with "limits" merged over them, or without "limits" the
+            # table the sandbox started with (RateLimiter.configure). A reset restores the start's.
             enabled = body.get("enabled")
             if not isinstance(enabled, bool):
                 raise ControlError("'enabled' must be true or false")

@@ -288,6 +288,22 @@ def test_bad_limits_files_are_refused_saying_why(tmp_path, content, message):
     assert message in str(info.value) and str(path) in str(info.value)
 
 
+def test_turning_limits_off_and_on_again_keeps_the_start_table():
+    started = build_table({"ecs": {"actions": {"DescribeInstances": {"count": 2, "period": 60}}}})
+    limiter = RateLimiter("ecs", started)
+    limiter.configure(False)
+    assert not limiter.enabled
+    limiter.configure(True)  # on again, no table given: the one the sandbox started with
+    assert limiter.describe()["limits"]["ecs"]["actions"]["DescribeInstances"] == {"count": 2, "period": 60}
+    limiter.configure(True, {"ecs": {"classes": {"default": {"count": 9, "period": 1}}}})  # given: over the defaults
+    assert limiter.describe()["limits"]["ecs"]["actions"] == {}
+    limiter.reset()
+    assert limiter.describe()["limits"]["ecs"]["actions"]["DescribeInstances"] == {"count": 2, "period": 60}
+    unlimited = RateLimiter("ecs", None)
+    unlimited.configure(True)
+    assert unlimited.describe()["limits"]["ecs"] == DEFAULT_LIMITS["ecs"]
+
+
 # ---------------------------------------------------------------- limits over HTTP, through the SDKs
 def test_ec2_over_its_limit_answers_request_limit_exceeded_in_ec2s_format_and_logs_it(box):
     env = box.env()
@@ -526,6 +542,12 @@ def test_serve_turns_them_on(tmp_path):
         started = time.monotonic()
         client.describe_instances()
         assert time.monotonic() - started >= 0.2
+        with pytest.raises(ClientError, match="RequestLimitExceeded"):
+            client.describe_instances()
+        control(env["AWS_ENDPOINT_URL"], "limits", {"enabled": False})  # e.g. while a benchmark seeds
+        client.describe_instances()
+        control(env["AWS_ENDPOINT_URL"], "limits", {"enabled": True})  # the FILE's table again, buckets full
+        client.describe_instances()
         with pytest.raises(ClientError, match="RequestLimitExceeded"):
             client.describe_instances()
     finally:
