@@ -102,12 +102,12 @@ def launch_ecs(env, count, protected=False, tags=None, windows=False, region=Non
             security_group_id=ECS_SECURITY_GROUP, amount=amount, deletion_protection=protected,
             tag=[models.RunInstancesRequestTag(key=k, value=v) for k, v in (tags or {}).items()] or None,
         )
+        if prepaid:
+            request.instance_charge_type, request.period, request.period_unit = "PrePaid", 1, "Month"
         response = client.run_instances(request)
         ids += list(response.body.instance_id_sets.instance_id_set)
         remaining -= amount
     return ids
-        if prepaid:
-            request.instance_charge_type, request.period, request.period_unit = "PrePaid", 1, "Month"
 
 
 def ec2_states(env, ids, region=None):
