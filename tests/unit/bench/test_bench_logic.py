@@ -25,7 +25,8 @@ def test_floor_of_500_plus_500_is_4_calls_per_100_ids_and_two_transitions(bench)
         "aws": {"StopInstances": 5, "TerminateInstances": 5, "DescribeInstances": 10},
         "alicloud": {"StopInstances": 5, "DeleteInstances": 5, "DescribeInstances": 10},
     }
-    assert flo["calls_total"] == 40 and flo["safe_calls_total"] == 50
+    # safe: + 10 first-read describes + 500 EC2 protection reads (no batch read of DisableApiTermination)
+    assert flo["calls_total"] == 40 and flo["protection_reads"] == 500 and flo["safe_calls_total"] == 550
     assert flo["seconds"] == 2.0
 
 
@@ -39,6 +40,7 @@ def test_rerun_floor_is_one_describe_per_100_ids_and_no_time(bench):
     flo = bench.floor({"aws": ids(250), "alicloud": ids(50)}, rerun=True)
     assert flo["calls"] == {"aws": {"DescribeInstances": 3}, "alicloud": {"DescribeInstances": 1}}
     assert flo["calls_total"] == flo["safe_calls_total"] == 4 and flo["seconds"] == 0.0
+    assert flo["protection_reads"] == 0  # every instance is terminated: nothing left to protect
 
 
 def run(wall, calls, rss=100.0, rc=0):
@@ -59,7 +61,7 @@ def test_case_result_ratios_use_medians_and_the_extrapolation(bench):
     res = bench.case_result("ours_list", "label", runs, {"aws": ids(100)}, flo)
     assert res["wall_median_s"] == 20.0 and res["calls_total"] == 7
     assert res["time_vs_floor"] == pytest.approx(10.0) and res["calls_vs_floor"] == pytest.approx(7 / 4)
-    assert res["calls_vs_safe_floor"] == pytest.approx(7 / 5)
+    assert res["calls_vs_safe_floor"] == pytest.approx(7 / 105)  # floor 4 + first read 1 + 100 protection reads
     scaled = bench.case_result("aws_per_host", "label", runs, {"aws": ids(20)}, flo, scale=25.0)
     assert scaled["extrapolated_wall_s"] == 500.0 and scaled["time_vs_floor"] == pytest.approx(250.0)
     assert scaled["calls_vs_floor"] == pytest.approx(7 * 25 / 4)
@@ -82,10 +84,10 @@ def test_goals_are_met_exactly_at_their_limits_and_not_beyond(bench):
     assert met == {
         "N=1000 ours_inventory: time within 2x the floor": True,
         "N=1000 ours_inventory: calls within 1.2x the floor": True,
-        "N=1000 ours_inventory: calls within 1.2x the safe floor (floor + first read)": True,
+        "N=1000 ours_inventory: calls within 1.2x the safe floor (floor + first read + EC2 protection reads)": True,
         "N=1000 ours_list: time within 2x the floor": False,
         "N=1000 ours_list: calls within 1.2x the floor": False,
-        "N=1000 ours_list: calls within 1.2x the safe floor (floor + first read)": True,
+        "N=1000 ours_list: calls within 1.2x the safe floor (floor + first read + EC2 protection reads)": True,
         "EC2 half: >= 20x faster than amazon.aws per host": True,
         "EC2 half: >= 5x faster than amazon.aws one task": False,
         "rerun_inventory: changes nothing, only Describe* calls": True,
