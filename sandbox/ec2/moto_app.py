@@ -22,6 +22,9 @@ def moto_ec2_app():
         if _app is None:
             from moto.moto_server.werkzeug_app import create_backend_app
 
+            from sandbox.ec2 import serializer
+
+            serializer.install()  # the instance answers, byte for byte as moto writes them, faster
             _app = create_backend_app("ec2")
         return _app
 
