@@ -37,6 +37,22 @@ _ID_ACTIONS = frozenset({
 })
 
 _INTERNAL_ERROR = ("InternalError", "An internal error has occurred")
+_REQUEST_ID = re.compile(rb"<(requestId|RequestID)>request-id</\1>")
+
+
+def _with_request_id(body, req_id):
+    """moto's first <requestId>request-id</requestId> (or <RequestID>) with the real id in it.
+
+    The same as _REQUEST_ID.sub(..., count=1), without a regex pass over a large answer: the first
+    `>request-id</` is part of any first match, so when it is one, it is the one."""
+    at = body.find(b">request-id</")
+    if at < 0:
+        return body
+    for tag in (b"requestId", b"RequestID"):
+        start, end = at - len(tag) - 1, at + len(b">request-id</") + len(tag) + 1
+        if start >= 0 and body[start:at] == b"<" + tag and body[end - len(tag) - 1:end] == tag + b">":
+            return body[:start] + b"<%s>%s</%s>" % (tag, req_id.encode(), tag) + body[end:]
+    return _REQUEST_ID.sub(f"<\\1>{req_id}</\\1>".encode(), body, count=1)
 
 
 @functools.lru_cache(maxsize=1)
@@ -298,7 +314,7 @@ class Ec2Emulator(Emulator):
         status = int(captured["status"].split()[0])
         req_id = wire.request_id()
         # moto 5.2.5 answers every request with the literal request id "request-id"
-        body = re.sub(rb"<(requestId|RequestID)>request-id</\1>", f"<\\1>{req_id}</\\1>".encode(), body, count=1)
+        body = _with_request_id(body, req_id)
         headers = [(k, v) for k, v in captured["headers"]
                    if k.lower() not in ("server", "date", "x-amzn-requestid")] + [("x-amzn-RequestId", req_id)]
         if status >= 500 or (status >= 400 and wire.error_code_of(body) is None):

@@ -117,3 +117,41 @@ def test_instance_answers_are_moto_bytes(ec2):
     head, _, rest = wire_body.decode().partition("<requestId>")
     request_id, _, tail = rest.partition("</requestId>")
     assert len(request_id) == 36 and head + "<requestId>request-id</requestId>" + tail == moto
+
+
+def test_10000_instances_launched_in_batches_describe_right(ec2):
+    """10,000 instances launched over HTTP in 100 RunInstances of 100 (across us-east-1a/b/c: moto's
+    default subnet of a zone has ~4,000 addresses) are all there, in their zones, and DescribeInstances
+    of 100 ids answers exactly those, one launch or scattered; the call log counts every call. How fast
+    (flat with the region's size) is bench/sandbox_speed.py's measurement: no wall-clock limit here."""
+    client = ec2.client()
+    batches = []
+    for n in range(100):
+        zone = ZONES[n % 3]
+        response = client.run_instances(ImageId=IMAGE, InstanceType="t3.micro", MinCount=100, MaxCount=100,
+                                        Placement={"AvailabilityZone": zone},
+                                        TagSpecifications=[{"ResourceType": "instance",
+                                                            "Tags": [{"Key": "batch", "Value": str(n)}]}])
+        batch = [i["InstanceId"] for i in response["Instances"]]
+        assert len(batch) == 100 and {i["Placement"]["AvailabilityZone"] for i in response["Instances"]} == {zone}
+        batches.append(batch)
+    everything = [i for batch in batches for i in batch]
+    assert len(set(everything)) == 10000
+    ec2.advance()
+
+    rng = random.Random(7)
+    picks = [(n, batches[n]) for n in (0, 1, 2, 49, 98, 99)] + [(None, rng.sample(everything, 100)) for _ in range(4)]
+    zone_of = {i: ZONES[n % 3] for n, batch in enumerate(batches) for i in batch}
+    for n, wanted in picks:
+        answer = client.describe_instances(InstanceIds=wanted)
+        got = {i["InstanceId"]: i for r in answer["Reservations"] for i in r["Instances"]}
+        assert sorted(got) == sorted(wanted)
+        assert {i: g["Placement"]["AvailabilityZone"] for i, g in got.items()} == {i: zone_of[i] for i in wanted}
+        assert {g["State"]["Name"] for g in got.values()} == {"running"}
+        if n is not None:
+            assert len(answer["Reservations"]) == 1
+            assert {t["Value"] for g in got.values() for t in g["Tags"]} == {str(n)}
+    counts = {}
+    for call in ec2.calls():
+        counts[(call["action"], call["status"])] = counts.get((call["action"], call["status"]), 0) + 1
+    assert counts == {("RunInstances", 200): 100, ("DescribeInstances", 200): len(picks)}
