@@ -65,8 +65,10 @@ def _ec2_tag_spec(tags):
 
 
 def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_protected=False, windows=False,
-               region=None):
-    """Launch `count` EC2 instances (Linux, or Windows with `windows=True`); ids in launch order."""
+               region=None, zone=None):
+    """Launch `count` EC2 instances (Linux, or Windows with `windows=True`); ids in launch order.
+    `zone`: an Availability Zone of the region (Placement.AvailabilityZone), e.g. "us-east-1b";
+    by default EC2 picks one (the sandbox: the region's first, us-east-1a)."""
     client = ec2_client(env, region)
     ids = []
     remaining = count
@@ -80,6 +82,8 @@ def launch_ec2(env, count, protected=False, hibernation=False, tags=None, stop_p
             kwargs["DisableApiStop"] = True
         if hibernation:
             kwargs["HibernationOptions"] = {"Configured": True}
+        if zone:
+            kwargs["Placement"] = {"AvailabilityZone": zone}
         response = client.run_instances(**kwargs)
         ids += [i["InstanceId"] for i in response["Instances"]]
         remaining -= amount

@@ -354,26 +354,50 @@ class RegionLifecycle:
         return changes
 
     def terminate(self, instance_ids, dry_run=False):
+        """TerminateInstances as the EC2 API reference describes it: an unknown id fails the whole call
+        and terminates nothing; termination protection blocks the Availability Zone it is in.
+
+        Source (TerminateInstances, API reference and botocore's service-2.json documentation): "If you
+        terminate multiple instances across multiple Availability Zones, and one or more of the specified
+        instances are enabled for termination protection, the request fails with the following results:
+        The specified instances that are in the same Availability Zone as the protected instance are not
+        terminated. The specified instances that are in different Availability Zones, where no other
+        specified instances are protected, are successfully terminated." So the call answers
+        OperationNotPermitted, and the instances of the other zones go shutting-down all the same."""
         if not instance_ids:
             raise Ec2Error("MissingParameter", "The request must contain the parameter InstanceId")
-        instances = self.lookup(instance_ids)
+        instances = self.lookup(instance_ids)  # "because of a single incorrect instance ID ... none"
         if dry_run:
             raise Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
-        for instance in instances:
-            if instance.disable_api_termination is True and instance._state.name != "terminated":
-                raise Ec2Error("OperationNotPermitted",
-                               f"The instance '{instance.id}' may not be terminated. Modify its "
-                               "'disableApiTermination' instance attribute and try again.")
+        protected = [i for i in instances
+                     if i.disable_api_termination is True and i._state.name != "terminated"]
+        blocked_zones = {i.availability_zone for i in protected}
         now = self.ctx.clock.now()
         changes = []
         for instance in instances:
+            if instance.availability_zone in blocked_zones:
+                continue
             previous = self._state_of(instance)
             if instance._state.name not in ("shutting-down", "terminated"):
                 instance._reason = self._user_initiated(now)
                 instance.state_reason = StateReason(*reversed(SHUTDOWN_REASON))
                 self._enter(instance, "shutting-down", now)
             changes.append((instance.id, previous, self._state_of(instance)))
+        if protected:
+            raise Ec2Error("OperationNotPermitted", _protection_message([i.id for i in protected]))
         return changes
+
+
+def _protection_message(instance_ids):
+    """EC2's OperationNotPermitted message for one protected instance (as real TerminateInstances calls
+    answer it, e.g. in rebuy-de/aws-nuke issue #279). For several, no answer of EC2's is on record:
+    the sandbox names them all in the same sentence, 'disableApiTermination' kept (clients look for it)."""
+    if len(instance_ids) == 1:
+        return (f"The instance '{instance_ids[0]}' may not be terminated. Modify its 'disableApiTermination' "
+                "instance attribute and try again.")
+    named = ", ".join(f"'{i}'" for i in instance_ids)
+    return (f"The instances {named} may not be terminated. Modify their 'disableApiTermination' "
+            "instance attribute and try again.")
 
 
 def _bool(value):

@@ -39,6 +39,92 @@ def _protection_message(instance_id):
             "Modify its 'disableApiTermination' instance attribute and try again.")
 
 
+# --- 1. TerminateInstances and termination protection across Availability Zones -------------------
+
+def test_terminate_spares_only_the_zone_of_a_protected_instance(ec2):
+    """The TerminateInstances API reference's own example: A, B in us-east-1a (not protected), C in
+    us-east-1b (protected), D in us-east-1b (not protected): "the request reports failure" - A and B
+    "are successfully terminated", C and D "fail to terminate because at least one of the specified
+    instances in us-east-1b (Instance C) is enabled for termination protection". E is launched into
+    us-east-1c's default subnet (SubnetId, the other way to pick a zone) and is terminated too."""
+    a, b = ec2.launch(2, Placement={"AvailabilityZone": "us-east-1a"})
+    [c] = ec2.launch(1, Placement={"AvailabilityZone": "us-east-1b"}, DisableApiTermination=True)
+    [d] = ec2.launch(1, Placement={"AvailabilityZone": "us-east-1b"})
+    [e] = ec2.launch(1, SubnetId=_default_subnet(ec2, "us-east-1c"))
+    ec2.advance()
+    assert _zones(ec2, [a, b, c, d, e]) == {a: "us-east-1a", b: "us-east-1a", c: "us-east-1b", d: "us-east-1b",
+                                            e: "us-east-1c"}
+
+    with pytest.raises(ClientError) as excinfo:
+        ec2.client().terminate_instances(InstanceIds=[a, b, c, d, e])
+    assert _error(excinfo) == ("OperationNotPermitted", 400, _protection_message(c))
+    assert ec2.states([a, b, c, d, e]) == {a: ("shutting-down", 32), b: ("shutting-down", 32), e: ("shutting-down", 32),
+                                           c: ("running", 16), d: ("running", 16)}
+    ec2.advance()
+    assert ec2.states([a, b, c, d, e]) == {a: ("terminated", 48), b: ("terminated", 48), e: ("terminated", 48),
+                                           c: ("running", 16), d: ("running", 16)}
+    [call] = ec2.calls("TerminateInstances")
+    assert (call["status"], call["error_code"]) == (400, "OperationNotPermitted")
+
+
+def test_terminate_with_protected_instances_in_two_zones_names_them_and_spares_both(ec2):
+    """Same rule (TerminateInstances API reference), two protected zones: the zone without a protected
+    instance is terminated; the answer names every protected instance and says disableApiTermination
+    (the collection recognises the refusal by that word)."""
+    [guard_a, other_a] = ec2.launch(2, Placement={"AvailabilityZone": "us-east-1a"})
+    [guard_b] = ec2.launch(1, Placement={"AvailabilityZone": "us-east-1b"}, DisableApiTermination=True)
+    [free_c] = ec2.launch(1, Placement={"AvailabilityZone": "us-east-1c"})
+    ec2.advance()
+    ec2.client().modify_instance_attribute(InstanceId=guard_a, DisableApiTermination={"Value": True})
+
+    with pytest.raises(ClientError) as excinfo:
+        ec2.client().terminate_instances(InstanceIds=[free_c, guard_b, other_a, guard_a])
+    code, status, message = _error(excinfo)
+    assert (code, status) == ("OperationNotPermitted", 400)
+    assert f"'{guard_b}'" in message and f"'{guard_a}'" in message and "disableApiTermination" in message
+    assert ec2.states([guard_a, other_a, guard_b, free_c]) == {
+        guard_a: ("running", 16), other_a: ("running", 16), guard_b: ("running", 16), free_c: ("shutting-down", 32)}
+
+
+def test_terminate_with_an_unknown_id_terminates_nothing_in_any_zone(ec2):
+    """TerminateInstances API reference: "If you specify multiple instances and the request fails (for
+    example, because of a single incorrect instance ID), none of the instances are terminated" - in
+    every zone, protected instance or not."""
+    ids = [ec2.launch(1, Placement={"AvailabilityZone": zone})[0] for zone in ZONES]
+    [guarded] = ec2.launch(1, Placement={"AvailabilityZone": "us-east-1a"}, DisableApiTermination=True)
+    ec2.advance()
+    unknown = "i-0123456789abcdef0"
+    for request in (ids + [unknown], ids + [guarded, unknown]):
+        with pytest.raises(ClientError) as excinfo:
+            ec2.client().terminate_instances(InstanceIds=request)
+        code, status, message = _error(excinfo)
+        assert (code, status) == ("InvalidInstanceID.NotFound", 400) and unknown in message
+    assert set(ec2.states(ids + [guarded]).values()) == {("running", 16)}
+
+
+def test_terminate_within_one_zone_stays_all_or_nothing(ec2):
+    """All in the protected instance's zone: "The specified instances that are in the same Availability
+    Zone as the protected instance are not terminated" (TerminateInstances API reference)."""
+    [guarded] = ec2.launch(1, Placement={"AvailabilityZone": "us-east-1b"}, DisableApiTermination=True)
+    free = ec2.launch(3, Placement={"AvailabilityZone": "us-east-1b"})
+    ec2.advance()
+    with pytest.raises(ClientError) as excinfo:
+        ec2.client().terminate_instances(InstanceIds=free + [guarded])
+    assert _error(excinfo) == ("OperationNotPermitted", 400, _protection_message(guarded))
+    assert set(ec2.states(free + [guarded]).values()) == {("running", 16)}
+
+
+def test_fleet_launch_ec2_zone_keyword(ec2):
+    """sandbox.fleet.launch_ec2(zone=...) launches into that Availability Zone (RunInstances
+    Placement.AvailabilityZone); without it the sandbox uses the region's first zone."""
+    from sandbox.fleet import launch_ec2
+
+    placed = launch_ec2(ec2.env, 2, zone="us-east-1c")
+    default = launch_ec2(ec2.env, 1)
+    assert _zones(ec2, placed + default) == {placed[0]: "us-east-1c", placed[1]: "us-east-1c",
+                                             default[0]: "us-east-1a"}
+
+
 # --- 4. the instance answers: moto's XML, byte for byte, at a flat cost --------------------------
 
 def _varied_fleet(ec2):
