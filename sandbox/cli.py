@@ -46,6 +46,9 @@ def _parser():
     serve.add_argument("--env-file", required=True, help="where to write KEY=VALUE lines once both endpoints answer")
     serve.add_argument("--transition-seconds", type=float, default=1.0,
                        help="how long pending/starting/stopping/shutting-down last (default 1.0)")
+    serve.add_argument("--status-check-seconds", type=float, default=0.0,
+                       help="how long EC2 status checks read initializing after an instance reaches running "
+                            "(launch, start, reboot) before ok (default 0)")
     serve.add_argument("--seed", type=int, default=None, help="make ids, credentials and fault rates repeatable")
     serve.add_argument("--latency-ms", type=_latency, default=None, metavar="MS[:JITTER_MS]",
                        help="delay every cloud API call (not /_sandbox) by MS, or by MS +- JITTER_MS (uniform, "
@@ -86,12 +89,16 @@ def serve(args):
     if args.transition_seconds < 0:
         print("--transition-seconds must not be negative", file=sys.stderr)
         return 2
+    if args.status_check_seconds < 0:
+        print("--status-check-seconds must not be negative", file=sys.stderr)
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     sandbox = Sandbox(args.host, args.ec2_port, args.ecs_port, args.transition_seconds, args.seed,
                       latency=args.latency_ms, rate_limits=args.rate_limits,
-                      transition_profile=args.transition_profile)
+                      transition_profile=args.transition_profile,
+                      status_check_seconds=args.status_check_seconds)
     try:
         sandbox.start()
     except OSError as exc:

@@ -31,6 +31,9 @@ def make_credentials(prefix, seed=None):
 class SandboxContext:
     clock: SandboxClock = field(default_factory=SandboxClock)
     transition_seconds: float = 1.0
+    # EC2: how long status checks read "initializing" after an instance reaches running (launch,
+    # start, reboot) before "ok"; AWS takes minutes, 0 keeps tests and the default sandbox quick.
+    status_check_seconds: float = 0.0
     seed: int = None
     # Runs the scripts of the run-command APIs (see sandbox.commands); shared by both clouds so
     # that at most max_parallel scripts run at once on this machine.

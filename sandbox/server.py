@@ -21,7 +21,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 class Sandbox:
     def __init__(self, host="127.0.0.1", ec2_port=0, ecs_port=0, transition_seconds=1.0, seed=None,
-                 clouds=("ec2", "ecs"), *, latency=None, rate_limits=None, transition_profile=None):
+                 clouds=("ec2", "ecs"), *, latency=None, rate_limits=None, transition_profile=None,
+                 status_check_seconds=0.0):
         """Off by default, as the suites want them; `serve` turns them on from its flags:
 
         latency: each cloud API call is delayed (sandbox.timing.Latency, "MS", "MS:JITTER_MS" or MS).
@@ -37,6 +38,7 @@ class Sandbox:
         if latency is not None and not isinstance(latency, Latency):
             latency = Latency.parse(latency, seed)
         self.ctx = SandboxContext(transition_seconds=float(transition_seconds), seed=seed, latency=latency,
+                                  status_check_seconds=float(status_check_seconds),
                                   rate_limits=resolve(rate_limits),
                                   transition_profile=load_profile(transition_profile))
         self.emulators = {}

@@ -66,6 +66,25 @@ def _is_fatal(error):
     return error.code in FATAL_CODES or (error.http_status or 0) >= 500
 
 
+# What an ECS refusal means for the operator, said after the cloud's own message (codes and meanings from
+# the error tables of StopInstance(s), DeleteInstance(s) and ModifyInstanceAutoReleaseTime).
+HINTS = {
+    "InstanceLockedForSecurity": "the instance is locked for security reasons (OperationLocks): ECS refuses changes to it "
+                                 "until the lock is lifted",
+    "ChargeTypeViolation": "a subscription (PrePaid) instance: ECS neither releases it nor schedules its release before "
+                           "the subscription ends",
+    "IncorrectInstanceStatus.Initializing": "the instance is still initializing after its launch",
+    "InstanceExpired": "the subscription has expired: renew it before starting the instance",
+}
+
+
+def hinted(error):
+    """The error with its operator's hint appended, when ECS's code has one."""
+    if error.code in HINTS and HINTS[error.code] not in (error.message or ""):
+        error.message = "%s (%s)" % (error.message, HINTS[error.code])
+    return error
+
+
 def translate(exc, endpoint=None):
     """A darabonba/Tea exception as CloudError: code, the cloud's own message, request id.
 
@@ -85,7 +104,7 @@ def translate(exc, endpoint=None):
     request_id = data.get("RequestId") or getattr(exc, "request_id", None)
     if request_id == "None":
         request_id = None
-    return CloudError(code, message, request_id, http_status=getattr(exc, "status_code", None))
+    return hinted(CloudError(code, message, request_id, http_status=getattr(exc, "status_code", None)))
 
 
 # The HTTP library's words for "no answer" (refused, unreachable, unresolvable, timed out, cut off).
@@ -505,8 +524,8 @@ class Provider(EcsCommands, EcsResources):
         failures = {}
         for item in (body.get("InstanceResponses") or {}).get("InstanceResponse") or []:
             if str(item.get("Code", "200")) != "200":
-                failures[item["InstanceId"]] = CloudError(item.get("Code"), item.get("Message"), body.get("RequestId"),
-                                                          instance_id=item["InstanceId"])
+                failures[item["InstanceId"]] = hinted(CloudError(item.get("Code"), item.get("Message"), body.get("RequestId"),
+                                                                 instance_id=item["InstanceId"]))
         return failures
 
     def stop(self, ids, force=False, hibernate=False, stopped_mode=None, dry_run=False):

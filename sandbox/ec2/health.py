@@ -3,6 +3,9 @@
 moto reports every running instance as `ok` and never has events; the views here put the
 sandbox's overrides (`/_sandbox/events`, `/_sandbox/health`) in front of moto's instances.
 moto's serializer reads these views' attributes by the API's member names.
+
+A running instance's checks read `initializing` until its status_ok_at time (see lifecycle), then
+`ok`, as EC2 reports them for a while after a launch, start or reboot; a health override wins over both.
 """
 import hashlib
 from datetime import datetime, timezone
@@ -68,7 +71,7 @@ def _check(status, since):
 class StatusView:
     """One InstanceStatus item."""
 
-    def __init__(self, instance, overrides, now_dt):
+    def __init__(self, instance, overrides, now_dt, initializing=False):
         self.instance_id = instance.id
         self.availability_zone = instance.availability_zone
         self.instance_state = instance.instance_state
@@ -77,11 +80,18 @@ class StatusView:
             self.instance_status = {"Status": "not-applicable"}
             self.system_status = {"Status": "not-applicable"}
         else:
-            status = overrides.health_of(instance.id) or "ok"
+            status = overrides.health_of(instance.id)
+            if not status:
+                # Source: DescribeInstanceStatus, InstanceStatusSummary.Status (ok | impaired |
+                # insufficient-data | not-applicable | initializing) and InstanceStatusDetails.Status
+                # (passed | failed | insufficient-data | initializing), botocore's service-2.json.
+                status = "initializing" if initializing else "ok"
             self.instance_status = _check(status, now_dt)
             self.system_status = _check(status, now_dt)
 
 
-def status_views(instances, overrides, now):
+def status_views(instances, overrides, now, ok_at=None):
+    """`ok_at`: {instance id: sandbox time its checks read ok}; an instance not in it reads ok."""
     now_dt = datetime.fromtimestamp(now, timezone.utc).replace(microsecond=0)
-    return [StatusView(instance, overrides, now_dt) for instance in instances]
+    ok_at = ok_at or {}
+    return [StatusView(instance, overrides, now_dt, ok_at.get(instance.id, now) > now) for instance in instances]

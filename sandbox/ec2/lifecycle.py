@@ -6,6 +6,10 @@ moto flips an instance straight to running/stopped/terminated; here every transi
 when the transition starts. Transitions are evaluated lazily: `process_due(now)` completes
 those whose time has come, and the emulator calls it before every request and whenever the
 clock is advanced. All methods run under the emulator's moto lock.
+
+Status checks: EC2 reports `initializing` for a while after an instance reaches running (after a
+launch, a start or a reboot), then `ok`; here that while is `ctx.status_check_seconds`, read when
+the instance reaches running (or is rebooted), counted from that moment of sandbox time.
 """
 import heapq
 import itertools
@@ -36,6 +40,7 @@ class RegionLifecycle:
         self.index = {}  # instance id -> moto Instance
         self.hibernated = set()  # ids whose current stop is a hibernation
         self.reboots = {}  # instance id -> RebootInstances accepted for it (EC2 keeps it running)
+        self.status_ok_at = {}  # instance id -> sandbox time its status checks read ok (initializing before)
         self.reservation_of = {}  # instance id -> (launch order, reservation id, place in it): reservations_for
         self._launches = itertools.count()
         self._due = {}  # instance id -> sequence number of its live heap entry
@@ -66,7 +71,7 @@ class RegionLifecycle:
             from sandbox.ec2.health import status_views
 
             instances = original_status(instance_ids, include_all_instances, filters)
-            return status_views(instances, self.overrides, self.ctx.clock.now())
+            return status_views(instances, self.overrides, self.ctx.clock.now(), self.status_ok_at)
 
         def reboot_instances(instance_ids):
             instances = self.lookup(instance_ids)
@@ -76,8 +81,11 @@ class RegionLifecycle:
                                    f"The instance '{instance.id}' is not in a state from which it can be rebooted.")
             # A reboot keeps the instance `running` (as on EC2), so the count is what there is to see.
             # Scripts running on it through SSM are not killed.
+            now = self.ctx.clock.now()
             for instance in instances:
                 self.reboots[instance.id] = self.reboots.get(instance.id, 0) + 1
+                if instance._state.name == "running":  # its checks start over (a pending one's start later)
+                    self._checks_start(instance.id, now)
             return instances
 
         # moto scans every instance / volume / AMI for one id; at 3000 instances a launch of 100
@@ -229,13 +237,20 @@ class RegionLifecycle:
     def process_due(self, now):
         heap = self._heap
         while heap and heap[0][0] <= now:
-            _, seq, instance_id = heapq.heappop(heap)
+            due, seq, instance_id = heapq.heappop(heap)
             if self._due.get(instance_id) != seq:
                 continue  # superseded or cancelled
             del self._due[instance_id]
             instance = self.index.get(instance_id)
             if instance is not None:
-                self._complete(instance, now)
+                self._complete(instance, now, due)
+
+    def _checks_start(self, instance_id, since):
+        """Status checks read initializing from `since` for ctx.status_check_seconds, then ok.
+        Source: DescribeInstanceStatus (InstanceStatusSummary.Status: ok | impaired | insufficient-data
+        | not-applicable | initializing); botocore's instance_status_ok waiter polls until ok."""
+        seconds = max(0.0, float(getattr(self.ctx, "status_check_seconds", 0.0) or 0.0))
+        self.status_ok_at[instance_id] = since + seconds
 
     def _enter(self, instance, state, now):
         """Put the instance in `state`; a transitional state is scheduled to move on unless stuck."""
@@ -245,18 +260,21 @@ class RegionLifecycle:
             instance.state_reason = StateReason("pending", "pending")
         elif state == "running":  # EC2 has no StateReason for a running instance
             instance.state_reason = None
+        if state != "running":
+            self.status_ok_at.pop(instance.id, None)  # not-applicable until it runs again
         self._unschedule(instance.id)
         if state in NEXT_STATE:
             rule = self.overrides.stuck_rule(instance.id)
             if rule is None or rule.state != state:
                 self._schedule(instance.id, now + max(0.0, float(self.ctx.transition_seconds)))
 
-    def _complete(self, instance, now):
+    def _complete(self, instance, now, due=None):
         state = NEXT_STATE.get(instance._state.name)
         if state == "running":
             for nic in instance.nics.values():
                 nic.start()
             self._enter(instance, "running", now)
+            self._checks_start(instance.id, now if due is None else min(due, now))  # when it got there
         elif state == "stopped":
             for nic in instance.nics.values():
                 nic.stop()

@@ -151,6 +151,7 @@ def harness_for(request):
         box = _ec2_only
         box.ctx.transition_seconds = TEST_TRANSITION_SECONDS
         box.ec2.reset()
+    box.ctx.status_check_seconds = 0.0  # checks read ok once running, unless a test asks otherwise
     return Ec2Harness(box)
 
 

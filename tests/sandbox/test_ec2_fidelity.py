@@ -125,6 +125,86 @@ def test_fleet_launch_ec2_zone_keyword(ec2):
                                              default[0]: "us-east-1a"}
 
 
+# --- 2. status checks initializing after an instance reaches running ------------------------------
+
+def _checks(ec2, instance_id):
+    response = ec2.client().describe_instance_status(InstanceIds=[instance_id], IncludeAllInstances=True)
+    [row] = response["InstanceStatuses"]
+    return row["InstanceStatus"], row["SystemStatus"]
+
+
+def _summary(ec2, instance_id):
+    instance, system = _checks(ec2, instance_id)
+    return instance["Status"], system["Status"]
+
+
+def test_status_checks_initialize_after_launch_start_and_reboot(ec2, monkeypatch):
+    """DescribeInstanceStatus (InstanceStatusSummary.Status: ok | impaired | insufficient-data |
+    not-applicable | initializing; InstanceStatusDetails.Status: passed | failed | insufficient-data |
+    initializing - botocore's service-2.json): checks read initializing for a while after the instance
+    reaches running - after a launch, a start, a reboot - then ok (what botocore's instance_status_ok
+    waiter polls for). The while is ctx.status_check_seconds (serve --status-check-seconds)."""
+    monkeypatch.setattr(ec2.sandbox.ctx, "status_check_seconds", 60.0)
+    [iid] = ec2.launch()
+    assert _summary(ec2, iid) == ("not-applicable", "not-applicable")  # pending
+    ec2.advance()
+    instance, system = _checks(ec2, iid)
+    assert instance == {"Status": "initializing", "Details": [{"Name": "reachability", "Status": "initializing"}]}
+    assert system == {"Status": "initializing", "Details": [{"Name": "reachability", "Status": "initializing"}]}
+    ec2.advance(59)
+    assert _summary(ec2, iid) == ("initializing", "initializing")
+    ec2.advance(2)
+    instance, _ = _checks(ec2, iid)
+    assert instance == {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}
+
+    ec2.client().stop_instances(InstanceIds=[iid])
+    ec2.advance()
+    assert _summary(ec2, iid) == ("not-applicable", "not-applicable")
+    ec2.client().start_instances(InstanceIds=[iid])
+    ec2.advance()
+    assert _summary(ec2, iid) == ("initializing", "initializing")
+    ec2.advance(61)
+    assert _summary(ec2, iid) == ("ok", "ok")
+
+    ec2.client().reboot_instances(InstanceIds=[iid])
+    assert ec2.state(iid) == ("running", 16)
+    assert _summary(ec2, iid) == ("initializing", "initializing")
+    ec2.advance(61)
+    assert _summary(ec2, iid) == ("ok", "ok")
+
+
+def test_status_check_time_counts_from_reaching_running(ec2, monkeypatch):
+    """The initializing time runs from the moment the instance reached running (a long clock jump over
+    the pending state does not restart it), and is read then: changing the setting later does not
+    move a check already under way (as --transition-seconds, SANDBOX.md)."""
+    monkeypatch.setattr(ec2.sandbox.ctx, "status_check_seconds", 30.0)
+    [iid] = ec2.launch()
+    ec2.advance(ec2.sandbox.ctx.transition_seconds + 31)  # running since ~31 s ago
+    assert _summary(ec2, iid) == ("ok", "ok")
+    [other] = ec2.launch()
+    ec2.advance()
+    ec2.sandbox.ctx.status_check_seconds = 0.0
+    assert _summary(ec2, other) == ("initializing", "initializing")
+    ec2.advance(31)
+    assert _summary(ec2, other) == ("ok", "ok")
+
+
+def test_health_override_wins_over_initializing(ec2, monkeypatch):
+    """POST /_sandbox/health (SANDBOX.md control API) reports impaired whatever the checks' timer says."""
+    monkeypatch.setattr(ec2.sandbox.ctx, "status_check_seconds", 300.0)
+    [sick, fresh] = ec2.running(2)
+    assert ec2.control("health", {"instance_id": sick, "status": "impaired"})[0] == 200
+    assert _summary(ec2, sick) == ("impaired", "impaired")
+    assert _summary(ec2, fresh) == ("initializing", "initializing")
+
+
+def test_status_checks_read_ok_at_once_by_default(ec2):
+    """The default (0 s) keeps every suite quick: running means ok, as before."""
+    assert ec2.sandbox.ctx.status_check_seconds == 0.0
+    [iid] = ec2.running()
+    assert _summary(ec2, iid) == ("ok", "ok")
+
+
 # --- 4. the instance answers: moto's XML, byte for byte, at a flat cost --------------------------
 
 def _varied_fleet(ec2):

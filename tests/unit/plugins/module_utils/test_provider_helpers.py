@@ -164,3 +164,16 @@ def test_ec2_protection_reads_stop_at_the_first_refusal():
     with pytest.raises(CloudError, match="UnauthorizedOperation"):
         provider.read_protection(["i-%017x" % n for n in range(200)])
     assert len(calls) <= 50, len(calls)
+
+
+@pytest.mark.parametrize("code, words", [
+    ("InstanceLockedForSecurity", "locked for security reasons"),
+    ("ChargeTypeViolation", "subscription (PrePaid) instance"),
+])
+def test_ecs_refusals_that_need_explaining_say_what_they_mean(code, words):
+    error = provider_alicloud.translate(TeaLikeError(code, {"Code": code, "Message": "The operation is denied.", "RequestId": "R"}, 403))
+    assert error.code == code and error.message.startswith("The operation is denied. (") and words in error.message
+    body = {"RequestId": "R", "InstanceResponses": {"InstanceResponse": [
+        {"InstanceId": "i-bp1abcdefghij0123456", "Code": code, "Message": "The operation is denied."}]}}
+    per_id = provider_alicloud.Provider._instance_responses(body)
+    assert words in per_id["i-bp1abcdefghij0123456"].message
