@@ -205,6 +205,43 @@ def test_status_checks_read_ok_at_once_by_default(ec2):
     assert _summary(ec2, iid) == ("ok", "ok")
 
 
+def test_serve_status_check_seconds_flag(tmp_path):
+    """`python -m sandbox serve --status-check-seconds S` sets the initializing time; a negative one is
+    refused (exit 2), as --transition-seconds is."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import boto3
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    command = [sys.executable, "-m", "sandbox", "serve", "--ec2-port", "0", "--ecs-port", "0",
+               "--transition-seconds", "0", "--env-file", str(tmp_path / "env")]
+    refused = subprocess.run(command + ["--status-check-seconds", "-1"], cwd=root, capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode == 2 and "--status-check-seconds" in refused.stderr
+    process = subprocess.Popen(command + ["--status-check-seconds", "600"], cwd=root, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "env").exists():
+            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.05)
+        env = dict(line.rstrip("\n").split("=", 1) for line in open(tmp_path / "env"))
+        client = boto3.client("ec2", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
+                              aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                              aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+        [instance] = client.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1)["Instances"]
+        client.get_waiter("instance_running").wait(InstanceIds=[instance["InstanceId"]],
+                                                   WaiterConfig={"Delay": 0.05, "MaxAttempts": 100})
+        [row] = client.describe_instance_status(InstanceIds=[instance["InstanceId"]])["InstanceStatuses"]
+        assert (row["InstanceStatus"]["Status"], row["SystemStatus"]["Status"]) == ("initializing", "initializing")
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
 # --- 4. the instance answers: moto's XML, byte for byte, at a flat cost --------------------------
 
 def _varied_fleet(ec2):
