@@ -329,9 +329,11 @@ class RegionLifecycle:
                 raise Ec2Error("IncorrectInstanceState",
                                f"This instance '{instance.id}' is not in a state from which it can be stopped.")
             if hibernate and not _hibernation_configured(instance):
+                # EC2's words, the id last, as a real StopInstances answered it (quoted in the log of
+                # aws-solutions/instance-scheduler-on-aws issue #510)
                 raise Ec2Error("UnsupportedHibernationConfiguration",
-                               f"For hibernation, the instance '{instance.id}' must be launched with hibernation "
-                               "configured (HibernationOptions Configured=true).")
+                               "The instance can't be hibernated because it was not configured at launch for "
+                               f"hibernation: {instance.id}")
         now = self.ctx.clock.now()
         changes = []
         for instance in instances:

@@ -242,6 +242,22 @@ def test_serve_status_check_seconds_flag(tmp_path):
         process.wait(15)
 
 
+# --- 3. the hibernation refusal -------------------------------------------------------------------
+
+def test_hibernation_refusal_ends_with_the_instance_id(ec2):
+    """StopInstances Hibernate=true on an instance launched without hibernation: EC2 answers
+    UnsupportedHibernationConfiguration "The instance can't be hibernated because it was not configured
+    at launch for hibernation: i-..." (a real answer, quoted in aws-solutions/instance-scheduler-on-aws
+    issue #510), and the instance keeps running."""
+    [iid] = ec2.running()
+    with pytest.raises(ClientError) as excinfo:
+        ec2.client().stop_instances(InstanceIds=[iid], Hibernate=True)
+    assert _error(excinfo) == (
+        "UnsupportedHibernationConfiguration", 400,
+        f"The instance can't be hibernated because it was not configured at launch for hibernation: {iid}")
+    assert ec2.state(iid) == ("running", 16)
+
+
 # --- 4. the instance answers: moto's XML, byte for byte, at a flat cost --------------------------
 
 def _varied_fleet(ec2):
