@@ -30,10 +30,11 @@ Built-in profiles (`--transition-profile NAME`, or `NAME:SCALE`, e.g. `realistic
   instance does not cleanly shut down within a few minutes, Amazon EC2 performs a hard shut down".
   EC2 shutting-down: median 40 s, p95 60 s, 3 % x4: AWS "Troubleshoot instance termination": longer
   than a few minutes means shutdown scripts or a host problem.
-  ECS Pending (RunInstances; the sandbox goes Pending -> Running, so it covers Pending and Starting),
-  Starting, Stopping: median 30 s, p95 60 s, 3 % x3 (Stopping x4). Alibaba documents the states
-  ("Instance lifecycle": transitory states; staying in one "for an extended period of time" is an
-  exception), not their durations: these are the 20-60 s that starts and stops are seen to take.
+  ECS Pending (a launch: Pending, then Starting): median 15 s, p95 30 s, 3 % x3, as EC2's pending
+  (placement, disks, network). ECS Starting and Stopping: median 30 s, p95 60 s, 3 % x3 (Stopping
+  x4). Alibaba documents the states ("Instance lifecycle", doc 25380: transitory states; staying in
+  one "for an extended period of time" is an exception), not their durations: these are the 20-60 s
+  that starts and stops are seen to take.
 - `fast`: the same shape well under a second (medians 0.15-0.2 s, every draw <= 0.9 s), for tests.
 
 Latency
@@ -188,7 +189,7 @@ BUILTIN = {
     "realistic": {
         "ec2": {"pending": _spec(15, 30, 0.03, 3), "stopping": _spec(45, 90, 0.03, 4),
                 "shutting-down": _spec(40, 60, 0.03, 4)},
-        "ecs": {"Pending": _spec(30, 60, 0.03, 3), "Starting": _spec(30, 60, 0.03, 3),
+        "ecs": {"Pending": _spec(15, 30, 0.03, 3), "Starting": _spec(30, 60, 0.03, 3),
                 "Stopping": _spec(30, 60, 0.03, 4)},
     },
     "fast": {

@@ -104,7 +104,7 @@ def test_without_a_profile_or_for_an_unnamed_state_it_is_the_live_transition_sec
 def test_builtin_profiles_realistic_in_seconds_fast_well_under_one():
     realistic = Durations("realistic", seed=3)
     for cloud, state, low, high in (("ec2", "pending", 10, 20), ("ec2", "stopping", 35, 55),
-                                    ("ec2", "shutting-down", 30, 50), ("ecs", "Pending", 20, 40),
+                                    ("ec2", "shutting-down", 30, 50), ("ecs", "Pending", 10, 20),
                                     ("ecs", "Starting", 20, 40), ("ecs", "Stopping", 20, 40)):
         assert low <= statistics.median(draws(realistic, state, cloud, 4000)) <= high, (cloud, state)
     tail = draws(realistic, "stopping", "ec2", 4000)
