@@ -414,7 +414,10 @@ class Provider(Ec2Commands, Ec2Resources):
             session_args["profile_name"] = conn["profile"]
         if conn.get("region"):
             session_args["region_name"] = conn["region"]
-        config = Config(retries={"mode": conn.get("retry_mode") or "standard", "max_attempts": conn.get("retry_max_attempts") or 8},
+        # total_max_attempts counts the first try too, as retry_max_attempts is documented ("tried in all");
+        # botocore's max_attempts would add one more.
+        config = Config(retries={"mode": conn.get("retry_mode") or "standard",
+                                 "total_max_attempts": conn.get("retry_max_attempts") or 8},
                         user_agent_extra="cloudfleet.lifecycle")
         try:
             session = boto3.session.Session(**session_args)

@@ -2,7 +2,8 @@
 and stuck states, for one region backend of one account.
 
 moto flips an instance straight to running/stopped/terminated; here every transitional state
-(pending, stopping, shutting-down) lasts `ctx.transition_seconds` of sandbox-clock time, read
+(pending, stopping, shutting-down) lasts `ctx.durations.seconds(...)` of sandbox-clock time (the fixed
+`ctx.transition_seconds`, or a `--transition-profile` draw per instance and state), read
 when the transition starts. Transitions are evaluated lazily: `process_due(now)` completes
 those whose time has come, and the emulator calls it before every request and whenever the
 clock is advanced. All methods run under the emulator's moto lock.
@@ -266,7 +267,7 @@ class RegionLifecycle:
         if state in NEXT_STATE:
             rule = self.overrides.stuck_rule(instance.id)
             if rule is None or rule.state != state:
-                self._schedule(instance.id, now + max(0.0, float(self.ctx.transition_seconds)))
+                self._schedule(instance.id, now + self.ctx.durations.seconds("ec2", instance.id, state))
 
     def _complete(self, instance, now, due=None):
         state = NEXT_STATE.get(instance._state.name)
@@ -349,7 +350,7 @@ class RegionLifecycle:
                 rule = self.overrides.stuck_rule(instance.id)
                 if rule is None or rule.state != "stopping" or rule.force_works:
                     self.overrides.release_stuck(instance.id)
-                    self._schedule(instance.id, now + max(0.0, float(self.ctx.transition_seconds)))
+                    self._schedule(instance.id, now + self.ctx.durations.seconds("ec2", instance.id, state))
             changes.append((instance.id, previous, self._state_of(instance)))
         return changes
 

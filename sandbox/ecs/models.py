@@ -44,7 +44,8 @@ Choices where ECS docs are silent or vague (documented here so the module-writer
   HTTP layer checks RegionId (missing, unknown) before it calls the model.
 
 Fidelity to the ECS API reference (each rule cites its source next to the code):
-- Launch: Pending, then Starting, then Running, each step lasting transition_seconds ("Instance
+- Launch: Pending, then Starting, then Running, each step lasting its duration (transition_seconds, or
+  a --transition-profile draw per instance and state) ("Instance
   lifecycle", doc 25380: Pending "after an instance is created ... before it enters the Starting
   state"; Starting "after an instance is created, started, or restarted ... before Running").
 - Dry runs: the batch actions (StopInstances, StartInstances, RebootInstances, DeleteInstances)
@@ -420,7 +421,7 @@ class EcsModel:
             came_from = inst.status
             inst.status, inst.until, inst.forced = inst.target, None, False
             if inst.status == STARTING and came_from == PENDING:
-                inst.target, inst.until = RUNNING, reached_at + float(self.ctx.transition_seconds)
+                inst.target, inst.until = RUNNING, reached_at + self.ctx.durations.seconds("ecs", inst.id, STARTING)
             elif inst.status == RUNNING:
                 inst.stopped_mode = "Not-applicable"
                 inst.started = reached_at
@@ -450,11 +451,12 @@ class EcsModel:
             raise locked_for_security()
 
     def _begin(self, inst, through, target, forced=False):
-        """Enter transitional status `through`, reaching `target` after transition_seconds."""
+        """Enter transitional status `through`, reaching `target` after its duration (the profile's draw for
+        this instance, or transition_seconds)."""
         if self._held(inst, inst.status) and not (forced and self.overrides.stuck_rule(inst.id).force_works):
             return  # stuck where it is: a normal call does not move it
         inst.status, inst.target, inst.forced = through, target, forced
-        inst.until = self._now() + float(self.ctx.transition_seconds)
+        inst.until = self._now() + self.ctx.durations.seconds("ecs", inst.id, through)
 
     def _release_due(self):
         if not self._release_at:
@@ -546,6 +548,7 @@ class EcsModel:
                 io_optimized=io_optimized,
             )
             inst.name = inst.name or inst.id
+            inst.until = now + self.ctx.durations.seconds("ecs", inst.id, PENDING)  # the profile's draw, by id
             self._place(inst, seq, host_name, bandwidth_in)
             if charge_type == PREPAID:
                 inst.expired_at = subscription_end(now, period, period_unit)
@@ -770,7 +773,7 @@ class EcsModel:
         if previous == STOPPING:
             if force and self._held(inst, STOPPING) and self.overrides.stuck_rule(inst.id).force_works:
                 inst.forced = True
-                inst.until = self._now() + float(self.ctx.transition_seconds)
+                inst.until = self._now() + self.ctx.durations.seconds("ecs", inst.id, STOPPING)
             return previous, inst.status
         self._begin(inst, STOPPING, STOPPED, forced=force)
         if inst.status == STOPPING:

@@ -555,3 +555,36 @@ def test_serve_turns_them_on(tmp_path):
         out, _ = process.communicate(timeout=20)
     assert "latency Latency(200 ms +- 0), rate limits on, transition profile fast" in out
     assert process.returncode == 0
+
+
+def test_both_clouds_stop_each_instance_after_its_own_profile_draw(sandbox):
+    """--transition-profile reaches the models: each instance stays stopping for its own draw."""
+    from sandbox import fleet
+    from sandbox.timing import Durations
+
+    profile = {"stopping": {"median": 20.0, "p95": 40.0, "tail_fraction": 0.0, "tail_factor": 1.0}}
+    saved = sandbox.ctx.durations
+    sandbox.ctx.durations = Durations(profile, seed=11, fixed=lambda: sandbox.ctx.transition_seconds)
+    try:
+        env = sandbox.env()
+        for cloud, launch, stop, states, stopped in (
+                ("ec2", fleet.launch_ec2, fleet.stop_ec2, fleet.ec2_states, "stopped"),
+                ("ecs", fleet.launch_ecs, fleet.stop_ecs, fleet.ecs_states, "Stopped")):
+            ids = launch(env, 6)
+            fleet.wait_for(lambda i: states(env, i), ids, {"running", "Running"})
+            stop(env, ids)
+            draws = sorted((sandbox.ctx.durations.seconds(cloud, i, "stopping"), i) for i in ids)
+            assert len({round(d, 6) for d, _ in draws}) == len(ids)  # one draw per instance
+            first, last = draws[0][0], draws[-1][0]
+            sandbox.advance_clock(first - 1.0)
+            assert stopped not in states(env, ids).values()
+            # between the two draws furthest apart: the ones drawn before are stopped, the others not yet
+            gap, k = max((draws[n + 1][0] - draws[n][0], n) for n in range(len(draws) - 1))
+            assert gap > 2.0, draws  # median 20 s, p95 40 s: six draws practically never all fall within 2 s
+            sandbox.advance_clock(draws[k][0] + gap / 2 - (first - 1.0))
+            now = states(env, ids)
+            assert [now[i] == stopped for _, i in draws] == [n <= k for n in range(len(draws))], (draws, now)
+            sandbox.advance_clock(last)
+            assert set(states(env, ids).values()) == {stopped}
+    finally:
+        sandbox.ctx.durations = saved
