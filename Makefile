@@ -38,7 +38,15 @@ collection: venv $(COLLECTION_LINK)
 unit: collection
 	$(PY) -m pytest -q tests/unit
 
-sandbox-test: collection
+# The AWS CLI, a foreign client of the sandbox (tests/sandbox/test_ec2_aws_cli.py), in a venv of its own:
+# it carries its own botocore, which the collection's pinned one must not meet.
+AWSCLI_VENV := .cache/awscli-venv
+$(AWSCLI_VENV)/.installed: tests/sandbox/requirements-awscli.txt
+	test -x $(AWSCLI_VENV)/bin/python || $(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/sandbox/requirements-awscli.txt
+	touch $@
+
+sandbox-test: collection $(AWSCLI_VENV)/.installed
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/sandbox
 
 integration: collection

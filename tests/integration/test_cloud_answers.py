@@ -86,3 +86,26 @@ def test_a_forced_release_of_a_new_ecs_instance_waits_until_it_runs(sandbox, run
     deletes = [(c["error_code"]) for c in ali.calls("DeleteInstances")]
     assert deletes[0] == "IncorrectInstanceStatus.Initializing" and deletes[-1] is None
     assert ali.states(ids) == {ids[0]: "terminated"}
+
+
+def test_ec2_partial_termination_is_read_not_assumed(sandbox, run_play):
+    """TerminateInstances naming a protected instance fails, yet terminates the other zones' instances (AWS's
+    TerminateInstances reference): the module reports each instance as it ends, the protected one refused."""
+    aws = CloudUnderTest("aws", sandbox)
+    region = aws.region
+    protected = fleet.launch_ec2(aws.env, 1, protected=True, zone=region + "a")
+    same_zone = fleet.launch_ec2(aws.env, 1, zone=region + "a")
+    other_zone = fleet.launch_ec2(aws.env, 2, zone=region + "b")
+    ids = protected + same_zone + other_zone
+    aws.wait(ids, {"running"})
+    aws.stop(ids)
+    aws.wait(ids, {"stopped"})
+    aws.reset_calls()
+    result = run_play([task(RELEASE, "release", aws.module_args(instance_ids=ids))]).result("release")
+    assert result["failed"] is True
+    assert result["protected_ids"] == protected
+    assert sorted(result["changed_ids"]) == sorted(same_zone + other_zone)
+    states = aws.states(ids)
+    assert states[protected[0]] == "stopped" and {states[i] for i in same_zone + other_zone} == {"terminated"}
+    first = aws.calls("TerminateInstances")[0]
+    assert first["error_code"] == "OperationNotPermitted" and sorted(aws.ids_in(first)) == sorted(ids)

@@ -5,10 +5,9 @@ The waiters are botocore's own (data/ec2/2016-11-15/waiters-2.json): what they p
 they accept or fail on, and the errors they retry on are theirs; the sandbox must answer so that
 they end the way they would on EC2. Only their delays are shortened (WaiterConfig, as a user may).
 
-The AWS CLI is not in this suite: no awscli release pins botocore 1.44.5 (requirements-dev.txt).
-awscli 1.45.N requires botocore==1.43.N, and awscli 1.46.x declares no botocore dependency at all
-and carries its own copy (awscli/botocore, 1.43.62) - so no awscli version matches the pinned
-botocore exactly, and none is installed.
+The AWS CLI is tested apart (test_ec2_aws_cli.py), from a venv of its own: no awscli release pins
+botocore 1.44.5 (awscli 1.45.N requires botocore==1.43.N; 1.46.x carries its own copy, 1.43.62), so
+it cannot share the collection's venv.
 """
 import time
 
