@@ -128,8 +128,8 @@ def run(params, check_mode=False, rt=None):
     for i, error in errors.items():
         if i in late:
             # One code on both clouds, so playbooks can tell "protected" from real failures.
-            failures.append(failure(i, "DeletionProtection", "%s (%s: %s)" % (PROTECTED_MESSAGE, error.code, error.message),
-                                    error.request_id))
+            # the cloud's own message may name every refused id: its code and request id are kept, not the list
+            failures.append(failure(i, "DeletionProtection", "%s (%s)" % (PROTECTED_MESSAGE, error.code), error.request_id))
         elif not any(f["id"] == i for f in failures):
             failures.append(error.failure())
     # gone between the read and the call (released by someone else): not released by this task

@@ -147,7 +147,8 @@ def test_filters_keyed_groups_groups_compose_and_no_default_groups(sandbox, tmp_
     assert inv.hostvars[web[0]]["fleet_label"] == "aws/us-east-1"
     assert inv.hostvars[db[0]]["fleet_label"] == "alicloud/cn-hangzhou"
     assert inv.hostvars[web[0]]["ansible_host"] == inv.hostvars[web[0]]["private_ip"]
-    assert inv.hostvars[db[0]]["ansible_host"] == db[0]  # the sandbox's ECS gives no address
+    # the sandbox's ECS gives each instance a private address in its VPC, as ECS does
+    assert inv.hostvars[db[0]]["private_ip"] and inv.hostvars[db[0]]["ansible_host"] == inv.hostvars[db[0]]["private_ip"]
 
 
 def test_strict_fails_on_a_bad_expression_and_lax_skips_it(sandbox, tmp_path):
@@ -170,7 +171,9 @@ def test_hostnames_preference_first_non_empty_wins(sandbox, tmp_path):
     by_id = {hv["instance_id"]: host for host, hv in inv.hostvars.items()}
     assert by_id[named[0]] == "web-1"
     assert by_id[unnamed[0]] == inv.hostvars[by_id[unnamed[0]]]["private_ip"]  # no Name tag: the private ip
-    assert by_id[ecs[0]] == ecs[0]  # no tag, no address: the id
+    assert by_id[ecs[0]] == inv.hostvars[by_id[ecs[0]]]["private_ip"]  # no Name tag: its private ip (ECS VPC address)
+    nameless = inventory_list(sandbox, tmp_path, dict(BOTH, hostnames=["tag:Name", "instance_id"]))
+    assert {hv["instance_id"]: h for h, hv in nameless.hostvars.items()}[ecs[0]] == ecs[0]  # no tag: the id
     # two instances named alike: the first keeps the name, the second its id, with a warning
     assert sorted(by_id[i] for i in twins) == sorted(["twin", by_id[twins[1]] if by_id[twins[0]] == "twin" else by_id[twins[0]]])
     assert "twin" in [by_id[i] for i in twins] and any(by_id[i] == i for i in twins)
