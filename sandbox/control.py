@@ -185,6 +185,22 @@ class Overrides:
             self.events.clear()
             self.health.clear()
 
+    def export(self):
+        """As JSON, for the state file."""
+        with self.lock:
+            return {
+                "stuck": {i: {"state": r.state, "force_works": r.force_works} for i, r in self.stuck.items()},
+                "events": {i: [dict(e) for e in events] for i, events in self.events.items()},
+                "health": dict(self.health),
+            }
+
+    def restore(self, state):
+        with self.lock:
+            self.stuck = {i: StuckRule(str(r["state"]), bool(r.get("force_works", False)))
+                          for i, r in (state.get("stuck") or {}).items()}
+            self.events = {i: [dict(e) for e in events] for i, events in (state.get("events") or {}).items()}
+            self.health = {i: str(status) for i, status in (state.get("health") or {}).items()}
+
 
 def parse_locks(spec):
     """The body of `POST /_sandbox/locks`: ({"instance_ids": [...], "reason": "security" | null}) ->

@@ -77,6 +77,10 @@ class Emulator:
     `reset_state`; they record every API call in `self.calls`, consult `self.faults`
     before acting (which also applies `self.limits`, the request-rate limits), and honour
     `self.overrides` (stuck states, events, health).
+
+    The state file (sandbox.state_file): `export_state()` gives what must survive a restart as JSON,
+    `import_state()` puts it back into a new emulator; `touch()` (after a change, never before it)
+    bumps `generation`, which tells the saver there is something new to write.
     """
 
     name = "cloud"
@@ -88,6 +92,11 @@ class Emulator:
         self.limits = RateLimiter(self.name, ctx.rate_limits)
         self.faults = LimitedFaults(ctx.seed, self.limits)
         self.overrides = Overrides()
+        self.generation = 0
+
+    def touch(self):
+        """Something that a state file keeps has changed (call it after the change)."""
+        self.generation += 1
 
     def api(self, environ, start_response):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -99,12 +108,24 @@ class Emulator:
         self.limits.reset()  # back to the start configuration, every bucket full
         self.overrides.clear()
         self.reset_state()
+        self.touch()  # a state file forgets this cloud's part too
 
     def reset_state(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def on_clock_advanced(self):
         """Carry out what the new time makes due (transitions, auto-release)."""
+
+    def export_state(self):  # pragma: no cover - abstract
+        """(JSON-able state, the earliest sandbox time it changes by itself or None). The
+        credentials and the overrides are the saver's business; this is the cloud's own state."""
+        raise NotImplementedError
+
+    def import_state(self, state):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self):
+        """The sandbox stopped: give back what this emulator holds in the process."""
 
     def on_stuck(self, instance_ids, rule):
         """Called after a stuck rule was set; unknown ids may raise ControlError."""

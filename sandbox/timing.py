@@ -244,6 +244,16 @@ class Durations:
         self._seed = str(seed) if seed is not None else secrets.token_hex(8)
         self._fixed = fixed
 
+    @property
+    def seed(self):
+        """What the draws are seeded with: --seed, or a random one per start that a state file keeps
+        (so an instance's draws stay what they were across a restart)."""
+        return self._seed
+
+    @seed.setter
+    def seed(self, value):
+        self._seed = str(value)
+
     def _uniforms(self, cloud, instance_id, state):
         digest = hashlib.sha256(f"{self._seed}\0{cloud}\0{instance_id}\0{str(state).casefold()}".encode()).digest()
         a = int.from_bytes(digest[:8], "big") >> 11  # 53 bits each

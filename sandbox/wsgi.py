@@ -86,6 +86,13 @@ class ControlledApp:
         if method != "POST":
             return _json_response(start_response, 405, {"error": f"{method} /_sandbox/{route} is not a control call"})
         body = _read_json(environ)
+        try:
+            return self._control_post(start_response, route, body)
+        finally:
+            emulator.touch()  # stuck rules, events, health, locks, the clock: a state file keeps them
+
+    def _control_post(self, start_response, route, body):
+        emulator = self.emulator
         if route == "reset":
             emulator.reset()
             return _json_response(start_response, 200, {"reset": emulator.name})

@@ -50,6 +50,7 @@ class EcsEmulator(Emulator):
     def __init__(self, ctx):
         super().__init__(ctx, make_credentials("LTAI", ctx.seed))
         self.model = EcsModel(ctx, self.overrides)
+        self.model.changed = self.touch  # a guest's own stop or reboot (Cloud Assistant exit codes)
         # Cloud Assistant (RunCommand): scripts really run through ctx.commands, group "ecs".
         self.invocations = Invocations(self.model, ctx.commands)
         self.verifier = Verifier(self.credentials)
@@ -65,6 +66,15 @@ class EcsEmulator(Emulator):
 
     def on_clock_advanced(self):
         self.model.settle_all()
+        self.touch()
+
+    def export_state(self):
+        """The model (instances, disks, snapshots, own images). Cloud Assistant invocations are not
+        kept: a restart kills their scripts, and a restarted sandbox does not know them."""
+        return self.model.export_state()
+
+    def import_state(self, state):
+        self.model.import_state(state)
 
     def on_stuck(self, instance_ids, rule):
         known = set(self.model.known(instance_ids))

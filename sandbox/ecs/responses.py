@@ -103,7 +103,11 @@ class EcsApi:
                 raise EcsError("InvalidAction.NotFound", 404,
                                f"Specified api ({action}) is not found, please check your url and method.")
             _check_region(action, params)
-            result = handler(target, Params(params))
+            try:
+                result = handler(target, Params(params))
+            finally:
+                if not action.startswith("Describe"):  # it may have changed what a state file keeps
+                    self.emulator.touch()
         except EcsError as err:
             return self._error(start_response, request_id, action, params, err)
         except Exception:  # a handler crash: ECS's 500, and the server keeps serving
