@@ -14,6 +14,13 @@ Regions: moto keeps a backend per region (the request's SigV4 credential scope),
 state machine per region (`RegionLifecycle`); an id of another region is InvalidInstanceID.NotFound.
 The control API names instances by id alone (ids are unique across regions) and reaches each one
 in its own region; an image failure answers only in the instance's region.
+
+State file (`serve --state-file`, sandbox/state_file.py): `export_state` pickles each changed
+region's moto backend whole (sandbox.ec2.persist: moto keeps nothing on disk, and recreating
+instances would give them new VPC, subnet, ENI, address, volume and reservation ids) next to the
+state machine's own JSON; `import_state` puts them back under the saved account id. A call that is
+not a Describe*/Get* marks its region changed after it is served (`_changed`), so that only
+changed regions are pickled again.
 """
 import functools
 import re
@@ -35,6 +42,9 @@ _ID_ACTIONS = frozenset({
     "RebootInstances", "ModifyInstanceAttribute", "DescribeInstanceAttribute", "MonitorInstances",
     "UnmonitorInstances", "DescribeInstanceCreditSpecifications",
 })
+
+# Actions that change nothing a state file keeps (anything else may: see Ec2Emulator._changed).
+_READS = ("Describe", "Get")
 
 _INTERNAL_ERROR = ("InternalError", "An internal error has occurred")
 _REQUEST_ID = re.compile(rb"<(requestId|RequestID)>request-id</\1>")
@@ -75,6 +85,8 @@ class Ec2Emulator(Emulator):
         _operations()
         _ssm_operations()
         self._lifecycles = {}  # region -> RegionLifecycle
+        self._region_generation = {}  # region -> count of changes to its moto objects (state file)
+        self._saved_backends = {}  # region -> (generation, pickled backend) last saved (state file)
         self.image_failures = set()  # instance ids whose CreateImage fails (control: image_failures)
         self.ssm = SsmModel(ctx, self.account_id)  # Run Command (SSM) on this port
         self._ssm_handlers = {
@@ -107,6 +119,8 @@ class Ec2Emulator(Emulator):
         with moto_app.MOTO_LOCK:
             moto_app.reset_account(self.account_id)
             self._lifecycles.clear()
+            self._region_generation.clear()
+            self._saved_backends.clear()
             self._lifecycle(REGION)
         self.image_failures.clear()
         self.ssm.reset()  # Emulator.reset() has already killed this cloud's scripts (engine group "ec2")
@@ -163,7 +177,7 @@ class Ec2Emulator(Emulator):
     def api(self, environ, start_response):
         if ssm_wire.is_ssm(environ):
             return self._ssm_api(environ, start_response)
-        action, params = None, {}
+        action, params, request = None, {}, None
         try:
             request = wire.read_request(environ)
             action, params = request.action, request.params
@@ -173,6 +187,9 @@ class Ec2Emulator(Emulator):
         except Exception:  # a crash in a handler: EC2's own 500, and keep serving
             traceback.print_exc()
             status, headers, body = self._error(Ec2Error(*_INTERNAL_ERROR, status=500))
+        finally:
+            if action and not action.startswith(_READS):  # a failed call may have changed things too
+                self._changed(request.region)
         error_code = wire.error_code_of(body) if status >= 400 else None
         self.calls.record(action, params, status, error_code)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
@@ -333,8 +350,84 @@ class Ec2Emulator(Emulator):
 
     def _advance(self):
         now = self.ctx.clock.now()
-        for lifecycle in self._lifecycles.values():
-            lifecycle.process_due(now)
+        for region, lifecycle in self._lifecycles.items():
+            if lifecycle.process_due(now):
+                self._changed(region)
+
+    def _changed(self, region):
+        """moto's objects of `region` may have changed: its saved copy is out of date."""
+        self._region_generation[region] = self._region_generation.get(region, 0) + 1
+        self.touch()
+
+    # --- the state file (sandbox.state_file) ---------------------------------------------------
+    def export_state(self):
+        """Each region's moto backend (sandbox.ec2.persist, pickled again only when the region
+        changed) and state machine, the account id and the image failures; under moto's lock."""
+        from sandbox.ec2 import persist
+
+        with moto_app.MOTO_LOCK:
+            self._advance()
+            now = self.ctx.clock.now()
+            regions, soonest = {}, None
+            for region, lifecycle in self._lifecycles.items():
+                if not lifecycle.is_installed():
+                    continue
+                generation = self._region_generation.get(region, 0)
+                if not generation:
+                    continue  # nothing made or changed there: nothing to keep
+                cached = self._saved_backends.get(region)
+                if cached is None or cached[0] != generation:
+                    cached = (generation, persist.dump_backend(lifecycle.backend, RegionLifecycle.HOOKS))
+                    self._saved_backends[region] = cached
+                machine, next_change = lifecycle.export_state(now)
+                if next_change is not None and (soonest is None or next_change < soonest):
+                    soonest = next_change
+                regions[region] = {"backend": cached[1], "lifecycle": machine}
+            return {"account_id": self.account_id, "moto_version": persist.moto_version(), "regions": regions,
+                    "image_failures": sorted(self.image_failures)}, soonest
+
+    def import_state(self, state):
+        """Into this new emulator (no call served yet): its account becomes the saved one, each
+        saved region's backend is restored and its state machine resumed. PersistError: refused."""
+        from sandbox.ec2 import persist
+
+        if state.get("moto_version") != persist.moto_version():
+            raise persist.PersistError(f"its EC2 part was written with moto {state.get('moto_version')}, this "
+                                       f"sandbox has moto {persist.moto_version()}")
+        account_id = str(state["account_id"])
+        regions = state.get("regions") or {}
+        with moto_app.MOTO_LOCK:
+            if account_id != self.account_id:
+                if not moto_app.claim_account_id(account_id):
+                    raise persist.PersistError(f"its EC2 account {account_id} belongs to another sandbox running in "
+                                               "this process")
+                moto_app.drop_account(self.account_id)
+                moto_app.release_account_id(self.account_id)
+                self.account_id = self.ssm.account_id = account_id
+            moto_app.drop_account(account_id)  # a stopped sandbox of this process may have left it behind
+
+            def backend_for(account, region):
+                if account != account_id:
+                    raise persist.PersistError(f"its EC2 state refers to another account ({account})")
+                if region in regions:
+                    return moto_app.blank_backend(account, region)
+                return moto_app.ec2_backend(account, region)
+
+            self._lifecycles.clear()
+            self._saved_backends.clear()
+            now = self.ctx.clock.now()
+            for region, part in regions.items():
+                backend = persist.load_backend(part["backend"], account_id, region, backend_for)
+                lifecycle = RegionLifecycle(backend, self.ctx, self.overrides)
+                lifecycle.import_state(part.get("lifecycle") or {}, now)
+                self._lifecycles[region] = lifecycle
+                self._region_generation[region] = 1  # kept by the next save, from the bytes just loaded
+                self._saved_backends[region] = (1, part["backend"])
+            self._lifecycle(REGION)
+        self.image_failures = set(state.get("image_failures") or ())
+
+    def close(self):
+        moto_app.release_account_id(self.account_id)
 
     @staticmethod
     def _ids(request):

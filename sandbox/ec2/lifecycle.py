@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 from moto.ec2.models.instances import StateReason
 
+from sandbox.clock import restored_time, saved_time
 from sandbox.ec2.wire import Ec2Error
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
@@ -34,6 +35,11 @@ def _hibernation_configured(instance):
 
 
 class RegionLifecycle:
+    # What _install puts on the backend object: closures, left out of a saved backend (sandbox.ec2.persist).
+    HOOKS = ("get_instance", "get_multi_instances_by_id", "describe_volumes", "describe_images", "describe_tags",
+             "create_image", "run_instances", "get_reservations_by_instance_ids", "describe_instance_status",
+             "reboot_instances", "_sandbox_lifecycle")
+
     def __init__(self, backend, ctx, overrides):
         self.backend = backend
         self.ctx = ctx
@@ -236,7 +242,9 @@ class RegionLifecycle:
         return instance_id in self._due
 
     def process_due(self, now):
+        """Complete the transitions due by `now`; how many did."""
         heap = self._heap
+        completed = 0
         while heap and heap[0][0] <= now:
             due, seq, instance_id = heapq.heappop(heap)
             if self._due.get(instance_id) != seq:
@@ -245,6 +253,40 @@ class RegionLifecycle:
             instance = self.index.get(instance_id)
             if instance is not None:
                 self._complete(instance, now, due)
+                completed += 1
+        return completed
+
+    def _live_due(self):
+        """{instance id: due time} of the scheduled transitions."""
+        return {instance_id: due for due, seq, instance_id in self._heap if self._due.get(instance_id) == seq}
+
+    # --- the state file ---------------------------------------------------------------------
+    def export_state(self, now):
+        """What this state machine keeps beside moto's objects, as JSON (after process_due(now)), and
+        the earliest sandbox time it changes by itself (a transition or a status check due), or None."""
+        due = self._live_due()
+        ahead = [at for at in list(due.values()) + list(self.status_ok_at.values()) if at > now]
+        return {
+            "transitions": {instance_id: max(0.0, at - now) for instance_id, at in due.items()},
+            "hibernated": sorted(self.hibernated),
+            "reboots": dict(self.reboots),
+            "status_ok": {instance_id: saved_time(at, now) for instance_id, at in self.status_ok_at.items()},
+        }, (min(ahead) if ahead else None)
+
+    def import_state(self, state, now):
+        """After the backend was restored: index its instances in launch order, then resume each
+        transition with the time it had left."""
+        for order, reservation in enumerate(self.backend.reservations.values()):
+            for position, instance in enumerate(reservation.instances):
+                self.index[instance.id] = instance
+                self.reservation_of[instance.id] = (order, reservation.id, position)
+        self._launches = itertools.count(len(self.backend.reservations))
+        self.hibernated = set(state.get("hibernated", ()))
+        self.reboots = {k: int(v) for k, v in state.get("reboots", {}).items()}
+        self.status_ok_at = {k: restored_time(v, now) for k, v in state.get("status_ok", {}).items()}
+        for instance_id, left in state.get("transitions", {}).items():
+            if instance_id in self.index:
+                self._schedule(instance_id, now + float(left))
 
     def _checks_start(self, instance_id, since):
         """Status checks read initializing from `since` for ctx.status_check_seconds, then ok.

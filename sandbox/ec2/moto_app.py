@@ -10,6 +10,7 @@ import threading
 _app = None
 _app_lock = threading.Lock()
 _accounts = itertools.count(1)
+_claimed = set()  # account ids of live emulators in this process (restored ones included)
 
 # moto's models are not thread-safe; every call into them (a request, a clock tick, a reset)
 # holds this lock. One lock for the process because moto's module-level state is shared.
@@ -30,7 +31,49 @@ def moto_ec2_app():
 
 
 def new_account_id():
-    return str(100000000000 + next(_accounts))  # 12 digits, like an AWS account id
+    """A 12-digit account id, like an AWS one, that no live emulator of this process has."""
+    with _app_lock:
+        while True:
+            account_id = str(100000000000 + next(_accounts))
+            if account_id not in _claimed:
+                _claimed.add(account_id)
+                return account_id
+
+
+def claim_account_id(account_id):
+    """Take `account_id` (a restored emulator's); False when a live emulator of this process has it."""
+    with _app_lock:
+        if account_id in _claimed:
+            return False
+        _claimed.add(account_id)
+        return True
+
+
+def release_account_id(account_id):
+    with _app_lock:
+        _claimed.discard(account_id)
+
+
+def drop_account(account_id):
+    """Forget every region backend of the account (under MOTO_LOCK)."""
+    from moto.ec2.models import ec2_backends
+
+    if account_id in ec2_backends:
+        del ec2_backends[account_id]
+
+
+def blank_backend(account_id, region):
+    """The backend object of (account, region) without moto's start-up state (no default VPC, no
+    AMIs): for a restore to fill (sandbox.ec2.persist). Under MOTO_LOCK."""
+    from moto.ec2.models import EC2Backend, ec2_backends
+
+    account = ec2_backends[account_id]
+    backend = dict.get(account, region)
+    if backend is None:
+        backend = EC2Backend.__new__(EC2Backend)
+        backend.__dict__.update(region_name=region, account_id=account_id)
+        dict.__setitem__(account, region, backend)
+    return backend
 
 
 def ec2_backend(account_id, region):
