@@ -61,6 +61,10 @@ def _parser():
                        help="per-instance state durations drawn from a distribution (seeded): realistic, fast, "
                             "NAME:SCALE or a JSON file (sandbox/timing.py); default: every state lasts "
                             "--transition-seconds")
+    serve.add_argument("--state-file", default=None, metavar="PATH",
+                       help="keep both clouds' fleets across a restart: restore them from PATH if it exists, "
+                            "write it (0600, atomically) at most every 0.5 s after a change and at stop; it "
+                            "holds the credentials (sandbox/state_file.py); default: a restart forgets everything")
     seed = sub.add_parser("seed", help="launch the demo fleet on a running sandbox")
     seed.add_argument("--env-file", required=True, help="the env file `serve` wrote")
     seed.add_argument("--out", required=True, help="where to write the fleet as JSON (playbook extra vars)")
@@ -92,13 +96,19 @@ def serve(args):
     if args.status_check_seconds < 0:
         print("--status-check-seconds must not be negative", file=sys.stderr)
         return 2
+    from sandbox.state_file import StateFileError, summary
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    sandbox = Sandbox(args.host, args.ec2_port, args.ecs_port, args.transition_seconds, args.seed,
-                      latency=args.latency_ms, rate_limits=args.rate_limits,
-                      transition_profile=args.transition_profile,
-                      status_check_seconds=args.status_check_seconds)
+    try:
+        sandbox = Sandbox(args.host, args.ec2_port, args.ecs_port, args.transition_seconds, args.seed,
+                          latency=args.latency_ms, rate_limits=args.rate_limits,
+                          transition_profile=args.transition_profile,
+                          status_check_seconds=args.status_check_seconds, state_file=args.state_file)
+    except StateFileError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
     try:
         sandbox.start()
     except OSError as exc:
@@ -114,6 +124,8 @@ def serve(args):
                   f"transition profile {sandbox.ctx.durations.profile.name}" if sandbox.ctx.durations.profile else ""]
         if any(extras):
             print("sandbox: " + ", ".join(e for e in extras if e), flush=True)
+        if sandbox.state_file is not None:
+            print("sandbox: " + summary(sandbox), flush=True)
         while not stop.wait(0.5):
             pass
     finally:

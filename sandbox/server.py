@@ -22,7 +22,7 @@ class _QuietHandler(WSGIRequestHandler):
 class Sandbox:
     def __init__(self, host="127.0.0.1", ec2_port=0, ecs_port=0, transition_seconds=1.0, seed=None,
                  clouds=("ec2", "ecs"), *, latency=None, rate_limits=None, transition_profile=None,
-                 status_check_seconds=0.0):
+                 status_check_seconds=0.0, state_file=None):
         """Off by default, as the suites want them; `serve` turns them on from its flags:
 
         latency: each cloud API call is delayed (sandbox.timing.Latency, "MS", "MS:JITTER_MS" or MS).
@@ -30,6 +30,9 @@ class Sandbox:
             (sandbox.limits); each port can also turn them on or off with POST /_sandbox/limits.
         transition_profile: per-instance state durations (sandbox.timing): "realistic", "fast",
             "NAME:SCALE", a JSON file path or a dict; `transition_seconds` stays the fixed case.
+        state_file: a path; both clouds' fleets are restored from it if it exists, and written to it
+            while serving and at stop (sandbox.state_file). A file that cannot be used raises
+            sandbox.state_file.StateFileError here, before anything listens.
         """
         from sandbox.limits import resolve
         from sandbox.timing import Latency, load_profile
@@ -54,6 +57,15 @@ class Sandbox:
         self._servers = {}
         self._threads = []
         self._ports = {"ec2": ec2_port, "ecs": ecs_port}
+        self.state_file = None
+        if state_file is not None:
+            from sandbox.state_file import StateFile
+
+            try:
+                self.state_file = StateFile(state_file, self)
+            except BaseException:
+                self._close_emulators()
+                raise
 
     @property
     def ec2(self):
@@ -78,6 +90,8 @@ class Sandbox:
             thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.state_file is not None:
+            self.state_file.start()
         return self
 
     def url(self, name):
@@ -115,7 +129,15 @@ class Sandbox:
             thread.join(timeout=5)
         self._servers.clear()
         self._threads.clear()
+        if self.state_file is not None:  # nothing is served any more: the last write is the last word
+            self.state_file.close()
+            self.state_file = None
         self.ctx.commands.close()  # kill running scripts, remove their scratch dirs
+        self._close_emulators()
+
+    def _close_emulators(self):
+        for emulator in self.emulators.values():
+            emulator.close()
 
     def __enter__(self):
         return self.start()
