@@ -2,8 +2,9 @@
 
 Starts the sandbox (`python -m sandbox serve --transition-seconds 1 --latency-ms 50:20 --rate-limits`)
 as a subprocess, seeds a fresh fleet before every run (with the rate limits off: seeding is not
-measured), runs each case REPEAT times and quotes medians. Writes bench/results/results.json,
-results.md and chart.png. See bench/README.md.
+measured), runs each case REPEAT times and quotes medians; then, with that sandbox stopped, measures
+the sandbox's own speed (bench/sandbox_speed.py at 100 and 10,000 EC2 instances). Writes
+bench/results/results.json, results.md and chart.png. See bench/README.md.
 
 The latency and the limits are on unless told otherwise: BENCH_LATENCY_MS=0 and BENCH_RATE_LIMITS=0
 (environment or make variables) or --latency-ms 0 / --rate-limits 0 turn them off;
@@ -14,6 +15,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -489,6 +491,63 @@ def goals(result):
     return g
 
 
+# ---------------------------------------------------------------- the sandbox's own speed
+
+SPEED_SIZES = "100,10000"  # bench/sandbox_speed.py at these region sizes: ~20 s together on 2 cores
+SPEED_CALLS = 20
+_SPEED_ROW = re.compile(r"^\s*([\d,]+)\s+([\d.]+) \(([\d.]+)\)\s+([\d.]+)\s+([\d.]+) \(([\d.]+)\)\s+([\d.]+)\s*$")
+
+
+def sandbox_speed(sizes, calls=SPEED_CALLS, timeout=600):
+    """Run bench/sandbox_speed.py in its own process (the bench's sandbox is stopped by then, so the
+    two do not share the CPUs) and read its table: ms per DescribeInstances of 100 ids at each size."""
+    command = [sys.executable, os.path.join(BENCH, "sandbox_speed.py"), "--sizes", sizes, "--calls", str(calls)]
+    started = time.time()
+    try:
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"skipped": f"bench/sandbox_speed.py took more than {timeout} s", "sizes": sizes}
+    rows = []
+    for line in done.stdout.splitlines():
+        match = _SPEED_ROW.match(line)
+        if match:
+            n, med1, best1, whole1, med2, best2, whole2 = match.groups()
+            rows.append({"instances": int(n.replace(",", "")),
+                         "one_launch": {"sandbox_median_ms": float(med1), "sandbox_best_ms": float(best1),
+                                        "boto3_median_ms": float(whole1)},
+                         "random_ids": {"sandbox_median_ms": float(med2), "sandbox_best_ms": float(best2),
+                                        "boto3_median_ms": float(whole2)}})
+    result = {"sizes": sizes, "calls": calls, "elapsed_s": round(time.time() - started, 1), "rows": rows,
+              "command": "bench/sandbox_speed.py --sizes " + sizes + " --calls " + str(calls)}
+    if done.returncode != 0 or not rows:
+        result["skipped"] = (f"bench/sandbox_speed.py exited {done.returncode}"
+                             + (": " + done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "")
+                             + ("" if rows else " (no table in its output)"))
+    return result
+
+
+def speed_markdown(speed):
+    out = ["## Sandbox speed", ""]
+    if speed.get("skipped"):
+        out += [f"Not measured: {speed['skipped']}", ""]
+        if not speed.get("rows"):
+            return out
+    out += [f"`{speed['command']}` ({speed['elapsed_s']:g} s): an EC2-only sandbox in its own process, the region "
+            "filled through its moto backend; ms per `DescribeInstances` of 100 ids, median (best) of "
+            f"{speed['calls']} calls. *Sandbox*: from the request arriving to the answer being ready (what the "
+            "sandbox costs); *boto3*: the whole call (HTTP and botocore's parsing too).", "",
+            "| instances in the region | 100 of one launch: sandbox | boto3 | 100 random ids: sandbox | boto3 |",
+            "|---:|---:|---:|---:|---:|"]
+    for row in speed["rows"]:
+        one, rnd = row["one_launch"], row["random_ids"]
+        out.append(f"| {row['instances']:,} | {one['sandbox_median_ms']:.1f} ({one['sandbox_best_ms']:.1f}) ms "
+                   f"| {one['boto3_median_ms']:.1f} ms "
+                   f"| {rnd['sandbox_median_ms']:.1f} ({rnd['sandbox_best_ms']:.1f}) ms "
+                   f"| {rnd['boto3_median_ms']:.1f} ms |")
+    out.append("")
+    return out
+
+
 def fmt_calls(calls):
     parts = []
     for cloud, acts in calls.items():
@@ -546,6 +605,8 @@ def markdown(result):
                      "tea_openapi": "plain tea-openapi: import + client + describe"}[k]
             out.append(f"| {label} | {v:.2f} s |")
         out.append("")
+    if result.get("sandbox_speed"):
+        out += speed_markdown(result["sandbox_speed"])
     out += ["## Goals (issue 7)", "", "| goal | value | limit | met |", "|---|---:|---:|---|"]
     for g in result["goals"]:
         out.append(f"| {g['goal']} | {g['value']} | {g['limit']} | {'yes' if g['met'] else '**no**'} |")
@@ -570,6 +631,9 @@ def main(argv=None):
                         help="sandbox --rate-limits: 1 (the documented limits), 0 (none) or a FILE "
                              "(default: $BENCH_RATE_LIMITS or 1)")
     parser.add_argument("--no-aws", action="store_true", help="skip case 2 (amazon.aws)")
+    parser.add_argument("--speed-sizes", default=os.environ.get("BENCH_SPEED_SIZES", SPEED_SIZES),
+                        help="region sizes for bench/sandbox_speed.py, the sandbox's own DescribeInstances speed "
+                             f"(default: $BENCH_SPEED_SIZES or {SPEED_SIZES}; 0 skips it)")
     parser.add_argument("--out", default=RESULTS)
     args = parser.parse_args(argv)
     started = time.time()
@@ -601,6 +665,12 @@ def main(argv=None):
             log("calls throttled over all runs (RequestLimitExceeded, ThrottlingException, Throttling.User): "
                 + (", ".join(f"{c} {n}" for c, n in sorted(bench.throttled.items())) or "none")
                 + ("" if args.rate_limits else " (rate limits off)"))
+    if args.speed_sizes.strip() not in ("", "0"):
+        log(f"sandbox speed: bench/sandbox_speed.py --sizes {args.speed_sizes}")
+        result["sandbox_speed"] = sandbox_speed(args.speed_sizes.strip())
+        log(result["sandbox_speed"].get("skipped") or "sandbox speed: " + ", ".join(
+            f"{r['instances']:,} instances {r['one_launch']['sandbox_median_ms']:.1f} ms"
+            for r in result["sandbox_speed"]["rows"]))
     meta["elapsed_s"] = time.time() - started
     result["goals"] = goals(result)
     with open(os.path.join(args.out, "results.json"), "w") as handle:
