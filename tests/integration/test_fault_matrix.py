@@ -289,17 +289,19 @@ def _free_port():
 class _External:
     """A `python -m sandbox serve` subprocess, killable and restartable on the same ports."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, state_file=None):
         self.env_file = str(tmp_path / "external.env")
         self.ports = (_free_port(), _free_port())
         self.proc = None
+        self.state_file = state_file
 
     def start(self):
         if os.path.exists(self.env_file):
             os.remove(self.env_file)
+        extra = ["--state-file", self.state_file] if self.state_file else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sandbox", "serve", "--env-file", self.env_file, "--ec2-port", str(self.ports[0]),
-             "--ecs-port", str(self.ports[1]), "--seed", "11", "--transition-seconds", "0.3"],
+             "--ecs-port", str(self.ports[1]), "--seed", "11", "--transition-seconds", "0.3"] + extra,
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while not os.path.exists(self.env_file):
@@ -327,12 +329,14 @@ class _External:
     ec2 = ecs = None
 
 
-def test_the_sandbox_killed_mid_run_fails_clearly_and_a_second_run_finishes(sandbox, run_play, tmp_path):
-    """The cloud's endpoint dies while the role waits: the run fails with a connection error and no
-    traceback. The sandbox keeps no state across a restart (a real cloud would), so the restarted one
-    no longer knows the instances: the second run must finish cleanly and report them already gone,
-    not fail or release anything. A real cloud keeps its state; there the second run is the normal resume."""
-    box = _External(tmp_path).start()
+@pytest.mark.parametrize("keeps_state", [False, True], ids=["forgets", "state-file"])
+def test_the_sandbox_killed_mid_run_fails_clearly_and_a_second_run_finishes(sandbox, run_play, tmp_path, keeps_state):
+    """The cloud's endpoint dies (SIGKILL) while the role waits: the run fails with a connection error
+    and no traceback.
+    Without a state file the restarted sandbox no longer knows the instances: the second run must
+    finish cleanly and report them not found, never released. With --state-file the fleet survives,
+    as on a real cloud: the second run is the normal resume, and releases what the first one left."""
+    box = _External(tmp_path, state_file=str(tmp_path / "fleet.state") if keeps_state else None).start()
     try:
         clouds = (CloudUnderTest("aws", box), CloudUnderTest("alicloud", box))
         fleets = launch_mixed(clouds, protected=0)
@@ -370,16 +374,25 @@ def test_the_sandbox_killed_mid_run_fails_clearly_and_a_second_run_finishes(sand
         secrets = secrets_of(env)
         assert not any(s in first.output for s in secrets)
 
-        box.start()  # same ports, same seed: same credentials, no instances
+        box.start()  # same ports, same seed: same credentials; the fleet only with the state file
         second = run_role(run_play, extra, env_overrides=box.env())
         assert second.rc == 0, second.output[-5000:]
         s = summary(second)
         everything = [i for c in clouds for i in all_ids(fleets[c.name])]
-        # the restarted sandbox does not know them: not found, never counted as released
-        assert sorted(s["ids"]["not_found"]) == sorted(everything) and s["ids"]["already_gone"] == [], s
-        assert s["counts"]["released"] == 0 and s["counts"]["failed"] == 0, s
-        for cloud in clouds:
-            assert not [c for c in cloud.calls() if c["action"] != "DescribeInstances"], cloud.calls()
+        assert s["counts"]["failed"] == 0, s
+        if keeps_state:
+            # the resume: the first run was killed while it waited on the stuck ones (20 s), before any
+            # release, so the second one finds the whole fleet and releases it
+            assert sorted(s["ids"]["released"]) == sorted(everything) and s["ids"]["not_found"] == [], s
+            for cloud in clouds:
+                states = cloud.states(all_ids(fleets[cloud.name]))
+                assert set(states.values()) == {"terminated"}, states
+        else:
+            # the restarted sandbox does not know them: not found, never counted as released
+            assert sorted(s["ids"]["not_found"]) == sorted(everything) and s["ids"]["already_gone"] == [], s
+            assert s["counts"]["released"] == 0, s
+            for cloud in clouds:
+                assert not [c for c in cloud.calls() if c["action"] != "DescribeInstances"], cloud.calls()
         assert not any(secret in second.output for secret in secrets)
     finally:
         if box.proc and box.proc.poll() is None:
