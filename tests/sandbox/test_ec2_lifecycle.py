@@ -40,12 +40,12 @@ def test_launch_is_pending_for_the_configured_time_then_running(ec2):
 
 def test_stop_goes_stopping_then_stopped_with_user_initiated_reason(ec2):
     [iid] = ec2.running()
+    started = time.monotonic()  # before the call: load on the machine can only lengthen what is measured
     response = ec2.client().stop_instances(InstanceIds=[iid])
     assert _change(response, "StoppingInstances") == ("running", 16, "stopping", 64)
     assert ec2.state(iid) == ("stopping", 64)
-    started = time.monotonic()
     ec2.wait_for([iid], "stopped")
-    assert time.monotonic() - started >= 0.25  # the rest of the 0.3 s transition
+    assert time.monotonic() - started >= 0.29  # the whole 0.3 s transition lies inside
     instance = ec2.instances([iid])[iid]
     assert instance["State"] == {"Code": 80, "Name": "stopped"}
     assert instance["StateReason"]["Code"] == "Client.UserInitiatedShutdown"
