@@ -20,6 +20,7 @@ import datetime
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import unique as _unique
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import resolve_release_time, utcnow
@@ -30,16 +31,6 @@ TIMEOUTS = ("stuck_timeout", "force_timeout", "release_timeout", "snapshot_timeo
 # The summary's lists, in the order they are shown.
 RUN_KEYS = ("released", "scheduled", "protected", "unstoppable", "already_gone", "not_found", "failed")
 CHECK_KEYS = ("would_stop", "would_release", "would_schedule", "protected", "already_gone", "not_found", "failed")
-
-
-def _unique(items):
-    seen = set()
-    out = []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out
 
 
 FLAGS = ("disable_protection", "fail_on_failures", "fail_on_not_found", "snapshot_before_release")
