@@ -6,8 +6,10 @@
 EC2 answers a batch with one error for the whole call (InvalidInstanceID.NotFound,
 IncorrectInstanceState, OperationNotPermitted, ...) and names the offending ids in its message.
 Those ids get the error; the rest of the batch is sent again. When the message names none of
-them, the batch is split into single calls so each id gets its own answer. Auth and throttling
-errors are never split: they would fail the same way for every id.
+them (EC2 InsufficientInstanceCapacity on a StartInstances), the batch is split in halves, and each
+half that fails again is split again: k refused ids among n cost about k * log2(n) calls, not n,
+and each id gets its own answer. Auth and throttling errors are never split: they would fail the
+same way for every id.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -44,7 +46,7 @@ def run_per_id(call, ids, is_fatal):
             failures = dict((i, exc.for_instance(i)) for i in named)
             failures.update(run_per_id(call, [i for i in ids if i not in failures], is_fatal))
             return failures
-        failures = {}
-        for instance_id in ids:
-            failures.update(run_per_id(call, [instance_id], is_fatal))
+        half = len(ids) // 2
+        failures = run_per_id(call, ids[:half], is_fatal)
+        failures.update(run_per_id(call, ids[half:], is_fatal))
         return failures

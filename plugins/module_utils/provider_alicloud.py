@@ -401,8 +401,12 @@ class EcsCommands(object):
             if not token:
                 return found
 
-    def reboot(self, ids, dry_run=False):
-        return self._mutate("RebootInstances", ids, {"RegionId": self.region, "ForceReboot": False,
+    # a reboot is seen as Starting, or as a new StartTime (see restart.py)
+    reboot_evidence = "state_or_start_time"
+
+    def reboot(self, ids, dry_run=False, force=False):
+        """RebootInstances (<= 100 ids); force is ForceReboot (like a power cycle: unwritten data is lost)."""
+        return self._mutate("RebootInstances", ids, {"RegionId": self.region, "ForceReboot": bool(force),
                                                      "BatchOptimization": "SuccessFirst"}, dry_run)
 
 

@@ -44,7 +44,15 @@ FATAL_CODES = frozenset([
 ])
 
 
+# Server-side errors that concern the instances named, not the service: never fatal, split per id
+# (EC2 answers a StartInstances it has no capacity for as a whole, with a 5xx, naming no instance).
+PER_INSTANCE_SERVER_CODES = frozenset(["InsufficientInstanceCapacity", "InsufficientHostCapacity",
+                                       "InsufficientReservedInstanceCapacity", "InsufficientCapacityOnOutpost"])
+
+
 def _is_fatal(error):
+    if error.code in PER_INSTANCE_SERVER_CODES:
+        return False
     return error.code in FATAL_CODES or error.instance_id is None and error.http_status is not None and error.http_status >= 500
 
 
@@ -397,8 +405,12 @@ class Ec2Commands(object):
             raise translate(exc)
         return found
 
-    def reboot(self, ids, dry_run=False):
-        """RebootInstances (<= 100 ids). EC2 stays 'running' through a reboot: the call's acceptance is all there is to see."""
+    # EC2 stays running through a reboot: the call's acceptance is the evidence (see restart.py)
+    reboot_evidence = "accepted"
+
+    def reboot(self, ids, dry_run=False, force=False):
+        """RebootInstances (<= 100 ids). EC2 has no forced reboot: "If an instance does not cleanly shut down
+        within four minutes, Amazon EC2 performs a hard reboot" (its API reference), so force sends the same call."""
         return self._mutate("reboot_instances", ids, dry_run)
 
 

@@ -18,6 +18,14 @@ def instance_stop():
     )
 
 
+def instance_start():
+    return merged_spec(COMMON_ARGS, _batch_without_force(), wait_for_health=dict(type="bool", default=False))
+
+
+def instance_restart():
+    return merged_spec(COMMON_ARGS, BATCH_ARGS, wait_for_health=dict(type="bool", default=False))
+
+
 def instance_release():
     return merged_spec(COMMON_ARGS, BATCH_ARGS, disable_protection=dict(type="bool", default=False))
 

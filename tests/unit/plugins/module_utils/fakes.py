@@ -173,12 +173,38 @@ class FakeProvider:
             inst.state, inst.age, inst.boots = "pending", 0, inst.boots + 1
             inst.start_time = "2026-01-01T00:%02d:00Z" % inst.boots
 
-    def reboot(self, ids, dry_run=False):
+    @property
+    def reboot_evidence(self):
+        return "accepted" if self.cloud == "aws" else "state_or_start_time"
+
+    def reboot(self, ids, dry_run=False, force=False):
+        """EC2 stays running through a reboot; ECS goes Starting (pending here), then Running with a new StartTime."""
         assert len(ids) <= 100
         self.calls.append(("reboot", list(ids), dry_run))
+        if dry_run:
+            return {}
         for i in ids:
-            self.instances[i].boots += 1
+            inst = self.instances[i]
+            inst.boots += 1
+            if self.cloud == "alicloud" and not self.quick_reboots:
+                inst.state, inst.age = "pending", 0
+                inst.start_time = "2026-01-01T01:%02d:00Z" % inst.boots
         return {}
+
+    quick_reboots = False  # ECS reboots that end before any poll, in the same StartTime minute
+
+    start_refusals = ()  # ids whose start the cloud refuses (capacity)
+
+    def start(self, ids, dry_run=False):
+        assert len(ids) <= 100
+        self.calls.append(("start", list(ids), dry_run))
+        failures = {}
+        for i in ids:
+            if i in self.start_refusals:
+                failures[i] = CloudError("InsufficientInstanceCapacity", "not enough capacity", "req-3", instance_id=i)
+            elif not dry_run:
+                self.instances[i].state, self.instances[i].age = "pending", 0
+        return failures
 
     def dry_run_supported(self, operation):
         return operation in self.dry_run_ops

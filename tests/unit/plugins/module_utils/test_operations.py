@@ -352,6 +352,24 @@ def test_per_id_unnamed_error_falls_back_to_single_calls():
     assert ["i-0000000a"] in sent
 
 
+def test_per_id_unnamed_error_is_narrowed_down_by_halves_not_one_call_per_id():
+    """3 refused ids among 100 (EC2 InsufficientInstanceCapacity names no instance): about 3 * log2(100) calls."""
+    ids = ["i-%08x" % n for n in range(100)]
+    refused = {ids[5], ids[50], ids[77]}
+    sent = []
+
+    def call(batch):
+        sent.append(list(batch))
+        if refused & set(batch):
+            raise CloudError("InsufficientInstanceCapacity", "We currently do not have sufficient capacity", "r", http_status=500)
+        return {}
+    failures = run_per_id(call, ids, lambda e: False)
+    assert set(failures) == refused and all(f.code == "InsufficientInstanceCapacity" for f in failures.values())
+    assert len(sent) < 45, len(sent)
+    succeeded = set(i for batch in sent for i in batch if not refused & set(batch))
+    assert succeeded == set(ids) - refused  # every other id went through in some call
+
+
 def test_fake_clock_is_used():
     clock = FakeClock()
     ids, provider = fleet("running")

@@ -177,3 +177,9 @@ def test_ecs_refusals_that_need_explaining_say_what_they_mean(code, words):
         {"InstanceId": "i-bp1abcdefghij0123456", "Code": code, "Message": "The operation is denied."}]}}
     per_id = provider_alicloud.Provider._instance_responses(body)
     assert words in per_id["i-bp1abcdefghij0123456"].message
+
+
+def test_ec2_capacity_errors_are_split_per_instance_not_fatal():
+    error = CloudError("InsufficientInstanceCapacity", "We currently do not have sufficient capacity", "r", http_status=500)
+    assert provider_aws._is_fatal(error) is False
+    assert provider_aws._is_fatal(CloudError("InternalError", "oops", "r", http_status=500)) is True

@@ -1,0 +1,209 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudfleet.lifecycle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: instance_start
+short_description: Start EC2 or ECS instances in batches and wait until they run
+version_added: 0.2.0
+description:
+  - Starts any number of Amazon EC2 or Alibaba Cloud ECS instances, at most 100 ids to an API call
+    (EC2 C(StartInstances), ECS C(StartInstances) with C(BatchOptimization=SuccessFirst)), then waits until they are
+    V(running), describing at most 100 ids a call each poll round. 250 stopped instances make 3 start calls.
+  - An instance already V(running) is left alone (unchanged); a V(pending) one (ECS C(Pending)/C(Starting)) is waited for.
+  - A V(stopping) instance is waited for until it is V(stopped), then started.
+  - An EC2 instance that hibernated resumes from hibernation (C(StartInstances) does that by itself).
+  - A V(terminated) or V(shutting-down) instance cannot be started and fails the task for that id.
+  - A start the cloud refuses for one instance - EC2 C(InsufficientInstanceCapacity), ECS C(OperationDenied.NoStock)
+    (an instance stopped with C(StoppedMode=StopCharging) may find its resources gone), C(IncorrectInstanceStatus),
+    C(InstanceExpired) - fails that id alone, with the cloud's code and message; the others are started.
+    EC2 refuses such a batch as a whole without naming the instance, so the module asks again per instance to
+    give each its own answer.
+  - An id the cloud does not know is listed in RV(not_found_ids) with a warning, nothing is sent for it, and it fails
+    the task only with O(fail_on_not_found=true).
+  - If the wait times out the task fails and names each instance with the state it is in.
+author:
+  - cloudfleet.lifecycle developers (@cloudfleet)
+extends_documentation_fragment:
+  - cloudfleet.lifecycle.common
+  - cloudfleet.lifecycle.common.batch
+  - cloudfleet.lifecycle.common.not_found
+options:
+  wait_for_health:
+    description:
+      - After the instances run, also wait until they are healthy - EC2 instance and system status checks both V(ok)
+        (C(DescribeInstanceStatus); they read V(initializing) for minutes after a start), ECS C(HealthStatus) V(Ok)
+        (C(DescribeInstancesFullStatus)). An instance not healthy within O(wait_timeout) fails the task.
+      - Only with O(wait=true).
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Sends C(StartInstances) with C(DryRun) for the stopped instances (ECS answers a passing batch dry run
+        C(DRYRUN.SUCCESS)); stopping ones are predicted as changed. No mutating call is made.
+seealso:
+  - module: cloudfleet.lifecycle.instance_stop
+  - module: cloudfleet.lifecycle.instance_restart
+"""
+
+EXAMPLES = r"""
+- name: Bring a fleet back after a maintenance window, and wait until its status checks are ok
+  cloudfleet.lifecycle.instance_start:
+    cloud: aws
+    region: us-east-1
+    instance_ids: "{{ ec2_ids }}"
+    wait_for_health: true
+    wait_timeout: 900
+
+- name: Start ECS instances; the ones ECS has no resources for are reported, the others start
+  cloudfleet.lifecycle.instance_start:
+    cloud: alicloud
+    region: cn-hangzhou
+    instance_ids: "{{ ecs_ids }}"
+  register: started
+  ignore_errors: true
+
+- name: Retry later the ones that did not start
+  ansible.builtin.debug:
+    msg: "{{ started.failures | map(attribute='id') | list }}"
+"""
+
+RETURN = r"""
+instances:
+  description:
+    - One record per instance, in the order the ids were given (or as listed, for filters).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The instance id.
+      type: str
+      sample: i-0123456789abcdef0
+    cloud:
+      description: V(aws) or V(alicloud).
+      type: str
+      sample: aws
+    region:
+      description: The region the instance is in.
+      type: str
+      sample: us-east-1
+    state:
+      description:
+        - The normalized state, the same words on both clouds.
+        - V(not-found) when the cloud did not know the id as the module started (see RV(not_found_ids)), never a state the
+          instance was in. An instance this task released reads V(terminated), on ECS too, where the cloud then forgets it.
+      type: str
+      choices: [pending, running, stopping, stopped, shutting-down, terminated, not-found]
+      sample: stopped
+    raw_state:
+      description: The cloud's own word for the state (EC2 C(State.Name), ECS C(Status)); null when the instance is gone.
+      type: str
+      sample: stopped
+    state_code:
+      description: EC2's state code, low byte only (0, 16, 32, 48, 64, 80); null on ECS.
+      type: int
+      sample: 80
+    auto_release_time:
+      description:
+        - When the instance is released automatically, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ); null if not set.
+        - On EC2 this is read from the tag C(cloudfleet:auto-release-time).
+      type: str
+      sample: "2026-12-01T06:00:00Z"
+    deletion_protection:
+      description:
+        - Whether release protection is on (ECS C(DeletionProtection)).
+        - On EC2 null unless this task read it (C(DescribeInstanceAttribute), one call per instance - auto_release_time, the check
+          mode of instance_release, instance_state_info with include_protection) or a refused release showed it, because
+          C(DescribeInstances) does not report C(DisableApiTermination).
+      type: bool
+      sample: false
+    instance_type:
+      description: The instance type.
+      type: str
+      sample: t3.micro
+    tags:
+      description: The instance's tags as a dict.
+      type: dict
+      sample: {"env": "test"}
+    os_type:
+      description: V(linux) or V(windows) (EC2 C(Platform), ECS C(OSType)); null when unknown.
+      type: str
+      sample: linux
+    start_time:
+      description: When the instance last started, ISO 8601 UTC (EC2 C(LaunchTime), ECS C(StartTime), minute precision).
+      type: str
+      sample: "2026-12-03T06:00:00Z"
+    health:
+      description:
+        - With O(wait_for_health=true), the instance's health as last read (the same shape as
+          M(cloudfleet.lifecycle.instance_state_info)'s C(health)).
+      returned: with O(wait_for_health=true)
+      type: dict
+
+changed_ids:
+  description: The ids this task changed (in check mode, would change).
+  returned: always
+  type: list
+  elements: str
+  sample: [i-0123456789abcdef0]
+unchanged_ids:
+  description: The ids that were already as asked.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+not_found_ids:
+  description:
+    - The ids the cloud did not know when the module started, in this region and account; nothing was done to them.
+      Their records read V(not-found), never V(terminated).
+    - A warning names them. With O(fail_on_not_found=true) they fail the task instead, each in RV(failures) with the code V(NotFound).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+diff:
+  description:
+    - With C(--diff), the state before and after (predicted, in check mode) of each instance this task changes.
+  returned: with --diff
+  type: dict
+  sample: {"before": {"i-0123456789abcdef0": {"state": "running"}}, "after": {"i-0123456789abcdef0": {"state": "stopped"}}}
+failures:
+  description:
+    - One entry per instance that failed, with the cloud's error code, message and request id
+      (or this collection's own code, such as C(WaitTimeout), C(IncorrectInstanceState), C(DeletionProtection)).
+    - Empty when the task succeeds; when it is not empty the task fails.
+    - Also empty when the whole call failed (credentials, endpoint, throttling after the retries), before any instance was answered;
+      the task fails then too, with the cloud's code in RV(error). So read a failed task by its C(failed) flag, never by this list alone.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "i-0123456789abcdef0", "code": "WaitTimeout", "message": "still stopping after 600s", "request_id": null}]
+error:
+  description: The first error (code, message, request_id), for a task that failed on an API call.
+  returned: failure
+  type: dict
+  sample: {"code": "AuthFailure", "message": "AWS was not able to validate the provided access credentials", "request_id": "5b1f..."}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import start as operation
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.runner import run_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=specs.instance_start(), supports_check_mode=True)
+    run_module(module, operation.run)
+
+
+if __name__ == "__main__":
+    main()
