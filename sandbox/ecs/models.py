@@ -320,6 +320,7 @@ class Disk:
     image_id: str
     created: float
     region: str = REGION  # its instance's region
+    source_snapshot: str = ""  # DescribeDisks SourceSnapshotId: the snapshot it was made from, if any
 
 
 @dataclass
@@ -350,6 +351,9 @@ class Image:
     source_instance: str = None
     source_snapshot: str = None
     region: str = None  # CreateImage's RegionId; None for a public image, which every region has
+    # DescribeImages DiskDeviceMappings: [{type, device, size, snapshot_id, category}], the system disk first;
+    # empty for a public image (rendered as its system disk alone)
+    disk_mappings: list = field(default_factory=list)
 
 
 def _locked(method):
@@ -606,6 +610,7 @@ class EcsModel:
         image = self.images.get(image_id)
         if image is None or not self._image_in(image, region) or self._image_status(image) != "Available":
             raise EcsError("InvalidImageId.NotFound", 404, f"The specified ImageId {image_id} does not exist.")
+        disk_specs = self._launch_disks(image, system_disk, data_disks)
         if zone_id and zone_id not in zones:
             # ECS's code for a zone it does not know (404), e.g. in the CreateCapacityReservation and
             # CreateDisk error tables: a zone of another region is not a zone of this one.
@@ -634,13 +639,9 @@ class EcsModel:
             self._place(inst, seq, host_name, bandwidth_in)
             if charge_type == PREPAID:
                 inst.expired_at = subscription_end(now, period, period_unit)
-            sys_disk = system_disk or {}
-            specs = [("system", sys_disk.get("Category", "cloud_essd"), sys_disk.get("Size", image.size))]
-            specs += [("data", d.get("Category", "cloud_essd"), d.get("Size", 40)) for d in data_disks]
-            for index, (kind, category, size) in enumerate(specs):
-                disk = Disk(self._new_id("d-", self.disks), inst.id, kind, category, int(size),
-                            f"/dev/xvd{chr(ord('a') + index)}", image_id if kind == "system" else "", now,
-                            region=region)
+            for kind, category, size, device, snapshot_id in disk_specs:
+                disk = Disk(self._new_id("d-", self.disks), inst.id, kind, category, int(size), device,
+                            image_id if kind == "system" else "", now, region=region, source_snapshot=snapshot_id)
                 self.disks[disk.id] = disk
                 inst.disk_ids.append(disk.id)
             self.instances[inst.id] = inst
@@ -1067,6 +1068,7 @@ class EcsModel:
         return {
             "DiskId": disk.id, "InstanceId": disk.instance_id, "Type": disk.type, "Category": disk.category,
             "Size": disk.size, "Device": disk.device, "Status": "In_use", "RegionId": disk.region,
+            "SourceSnapshotId": disk.source_snapshot,
             "ZoneId": self.instances[disk.instance_id].zone_id, "ImageId": disk.image_id,
             "DeleteWithInstance": True, "Portable": disk.type == "data", "CreationTime": iso_minute(disk.created),
             "DiskName": "", "Tags": {"Tag": []},
@@ -1090,7 +1092,12 @@ class EcsModel:
     @_locked
     def create_snapshot(self, disk_id, name=None, tags=None):
         """CreateSnapshot has no RegionId (SDK CreateSnapshotRequest): the disk is found in any region,
-        and the snapshot is in the disk's region."""
+        and the snapshot is in the disk's region.
+
+        Looser than ECS on purpose: the CreateSnapshot reference refuses a disk whose instance "is not in
+        the Stopped or Running state" (and CreateImage from an instance wants Running or Stopped too); the
+        sandbox snapshots and images an instance held in Stopping, so that replace_stuck_instance's
+        procedures can be rehearsed at all."""
         disk = self.disks.get(disk_id)
         if disk is None:
             raise EcsError("InvalidDiskId.NotFound", 404, f"The specified DiskId {disk_id} does not exist.")
@@ -1146,9 +1153,117 @@ class EcsModel:
         """A public image is in every region; an own image only in the one it was made in."""
         return region is None or image.region is None or image.region == region
 
+    # CreateImage (API reference, "CreateImage", and the SDK's CreateImageRequest docstrings): three ways,
+    # by priority InstanceId > DiskDeviceMapping > SnapshotId ("If your request contains two or more of these
+    # parameters, the custom image is created based on the parameter that has a higher priority").
+    # Error codes, HTTP statuses and messages are the reference's error table.
+    MAX_IMAGE_DATA_DISKS = 16  # DiskDeviceMapping.N.DiskType: "data: ... Up to 16 data disk snapshots"
+    MAX_MAPPING_SIZE = 32768  # DiskDeviceMapping.N.Size: "Other disks: 20 to 32768 GiB"
+    MIN_MAPPING_SIZE = 20  # ... "Default value: 20" when no SnapshotId (the sandbox's disks are not basic disks)
+
+    def _ready_snapshot(self, snapshot_id, region):
+        """A snapshot CreateImage may use: in the request's region, and finished ("If a snapshot is being
+        created, you cannot use this snapshot to create a custom image", CreateSnapshot reference)."""
+        snap = self.snapshots.get(snapshot_id)
+        if snap is None or snap.region != region:
+            raise EcsError("InvalidSnapshotId.NotFound", 404, f"The specified SnapshotId {snapshot_id} does not exist.")
+        if self._progress(snap.created, snap.ready_at) < 100:
+            raise EcsError("InvalidSnapshotId.NotReady", 403, "The current status of the DiskDeviceMapping.n.SnapshotId "
+                                                             "or SnapshotId does not support this operation.")
+        return snap
+
+    def _mappings_from_request(self, records, region):
+        """DiskDeviceMapping.N as [{type, device, size, snapshot_id, category}], the system disk first.
+
+        - DiskType defaults to the type of the snapshot's disk; without a SnapshotId the disk is an empty
+          data disk of Size GiB ("SnapshotId may not be specified. In this case, an empty data disk with a
+          specific size is created", reference).
+        - Exactly one system disk, from a snapshot: none is OperationDenied "... does not contain system disk
+          snapshot" (a mapping of data disks only), two are "... contains two or more system disk snapshots".
+        - Size: at least the snapshot's size, which is the default (SDK docstring); InvalidSize.ValueNotSupported.
+        - Device: the system disk's "must be /dev/xvda", data disks' "range from /dev/xvdb to /dev/xvdz and
+          cannot be duplicate" (SDK docstring): InvalidDevice.Malformed, InvalidDevice.InUse; a data disk
+          without a Device gets the next free one ("assigned by the system in order", the Chinese reference).
+        """
+        resolved = []
+        for record in records:
+            snap = self._ready_snapshot(record["snapshot_id"], region) if record.get("snapshot_id") else None
+            kind = record.get("disk_type") or (snap.disk.type if snap else "data")
+            floor = snap.disk.size if snap else self.MIN_MAPPING_SIZE
+            size = record.get("size")
+            if size is None:
+                size = floor
+            if size < floor or size > self.MAX_MAPPING_SIZE:
+                raise EcsError("InvalidSize.ValueNotSupported", 400,
+                               "The specified parameter DiskDeviceMapping.n.Size beyond the permitted range.")
+            resolved.append({"type": kind, "device": record.get("device"), "size": int(size),
+                             "snapshot_id": snap.id if snap else "", "category": snap.disk.category if snap else "cloud_essd",
+                             "snapshot": snap})
+        systems = [r for r in resolved if r["type"] == "system"]
+        if not systems or systems[0]["snapshot"] is None:
+            raise EcsError("OperationDenied", 400,
+                           "The specified parameter DiskDeviceMapping.n.SnapshotId does not contain system disk snapshot.")
+        if len(systems) > 1:
+            raise EcsError("OperationDenied", 400, "The specified parameter DiskDeviceMapping.n.SnapshotId contains "
+                                                   "two or more system disk snapshots.")
+        data = [r for r in resolved if r["type"] != "system"]
+        if len(data) > self.MAX_IMAGE_DATA_DISKS:
+            raise EcsError("InvalidParameter", 400, f"The specified parameter DiskDeviceMapping has {len(data)} data "
+                                                    f"disks: at most {self.MAX_IMAGE_DATA_DISKS} are allowed.")
+        system = systems[0]
+        if system["device"] not in (None, "/dev/xvda"):
+            raise EcsError("InvalidDevice.Malformed", 400, "The specified parameter DiskDeviceMapping.n.Device is not valid.")
+        system["device"] = "/dev/xvda"
+        taken = set()
+        for item in data:
+            device = item["device"]
+            if device is None:
+                continue
+            if len(device) != 9 or not device.startswith("/dev/xvd") or not "b" <= device[-1] <= "z":
+                raise EcsError("InvalidDevice.Malformed", 400, "The specified parameter DiskDeviceMapping.n.Device is not valid.")
+            if device in taken:
+                raise EcsError("InvalidDevice.InUse", 400, "The specified parameter DiskDeviceMapping.n.Device has been occupied.")
+            taken.add(device)
+        free = (f"/dev/xvd{c}" for c in "bcdefghijklmnopqrstuvwxyz" if f"/dev/xvd{c}" not in taken)
+        for item in data:
+            item["device"] = item["device"] or next(free)
+        return [system] + data
+
+    def _mappings_of_instance(self, inst, ready_at):
+        """Method 1: "a snapshot is created for each disk of the instance" (reference); the image maps them."""
+        now = self._now()
+        mappings = []
+        for disk_id in inst.disk_ids:
+            disk = self.disks[disk_id]
+            snap = Snapshot(self._new_id("s-", self.snapshots), self._next_seq(), "", disk, {}, now, ready_at,
+                            region=disk.region)
+            self.snapshots[snap.id] = snap
+            mappings.append({"type": disk.type, "device": disk.device, "size": disk.size, "snapshot_id": snap.id,
+                             "category": disk.category, "snapshot": snap})
+        return sorted(mappings, key=lambda m: (m["type"] != "system", m["device"]))
+
+    @staticmethod
+    def _check_image_name(name):
+        """ImageName: "2 to 128 characters in length. It must start with a letter or a Chinese character and cannot
+        start with http:// or https://. It can contain digits, colons (:), underscores (_), and hyphens (-)" (SDK
+        docstring; the error table's description adds periods): InvalidImageName.Malformed (400)."""
+        def letter(c):
+            return c.isascii() and c.isalpha() or "\u4e00" <= c <= "\u9fff"
+        if not (2 <= len(name) <= 128) or not letter(name[0]) or name.startswith(("http://", "https://")) \
+                or not all(letter(c) or c.isdigit() or c in ":_-." for c in name):
+            raise EcsError("InvalidImageName.Malformed", 400, "The specified Image name is wrongly formed.")
+
     @_locked
-    def create_image(self, instance_id=None, snapshot_id=None, name=None, tags=None, dry_run=False, region=REGION):
-        """The image is in CreateImage's RegionId; its instance or snapshot must be there too."""
+    def create_image(self, instance_id=None, snapshot_id=None, mappings=None, name=None, tags=None, dry_run=False,
+                     region=REGION, platform=None):
+        """The image is in CreateImage's RegionId; its instance or snapshots must be there too.
+
+        `mappings`: DiskDeviceMapping.N as the HTTP layer read them, [{snapshot_id, size, device, disk_type}].
+        `platform`: for a data disk snapshot made the system disk ("you must use Platform to determine the
+        operating system distribution of the system disk ... Default value: Others Linux", SDK docstring)."""
+        if name:
+            self._check_image_name(name)
+        source, snap = None, None
         if instance_id:
             inst = self._get(instance_id, region)
             self._check_lock(inst)
@@ -1156,24 +1271,70 @@ class EcsModel:
                 raise EcsError("IncorrectInstanceStatus", 403, f"The instance {instance_id} cannot be imaged: "
                                                                "its host does not answer (sandbox image failure).")
             source = self.images.get(inst.image_id)
+            resolved = None  # the snapshots are made below, once the request has passed
+        elif mappings:
+            resolved = self._mappings_from_request(mappings, region)
+            snap = resolved[0]["snapshot"]
         else:
-            snap = self.snapshots.get(snapshot_id)
-            if snap is None or snap.region != region:
-                raise EcsError("InvalidSnapshotId.NotFound", 404, f"The specified SnapshotId {snapshot_id} does not exist.")
-            source = self.images.get(snap.disk.image_id)
+            snap = self._ready_snapshot(snapshot_id, region)
+            if snap.disk.type != "system":
+                raise EcsError("OperationDenied", 403, "The specified snapshot is not from system disk.")
+            resolved = [{"type": "system", "device": "/dev/xvda", "size": snap.disk.size, "snapshot_id": snap.id,
+                         "category": snap.disk.category, "snapshot": snap}]
+        if snap is not None:
+            # a system disk snapshot is its image's OS; a data disk snapshot as the system disk is Platform's
+            source = self.images.get(snap.disk.image_id) if snap.disk.type == "system" else None
         # an image name is taken within a region (images are regional resources)
         if name and any(i.name == name and i.owner == "self" and i.region == region for i in self.images.values()):
             raise EcsError("InvalidImageName.Duplicated", 400, "The specified ImageName is already in use.")
         if dry_run:
             raise dry_run_passed()
         now = self._now()
+        ready_at = now + float(self.ctx.transition_seconds)
+        if resolved is None:
+            resolved = self._mappings_of_instance(inst, ready_at)
+        platform = platform or "Others Linux"
+        os_type = "windows" if platform.startswith("Windows") else "linux"
         image_id = self._new_id("m-", self.images)
-        image = Image(image_id, self._next_seq(), name or image_id, source.os_type if source else "linux",
-                      source.os_name if source else "", source.platform if source else "", source.size if source else 20,
-                      "self", dict(tags or {}), now, now + float(self.ctx.transition_seconds),
-                      source_instance=instance_id, source_snapshot=snapshot_id, region=region)
+        image = Image(image_id, self._next_seq(), name or image_id, source.os_type if source else os_type,
+                      source.os_name if source else platform, source.platform if source else platform,
+                      resolved[0]["size"] if resolved else (source.size if source else 20),
+                      "self", dict(tags or {}), now, ready_at,
+                      source_instance=instance_id, source_snapshot=snap.id if snap else None, region=region,
+                      disk_mappings=[{k: v for k, v in m.items() if k != "snapshot"} for m in resolved])
         self.images[image_id] = image
         return image_id
+
+    def _launch_disks(self, image, system_disk, data_disks):
+        """RunInstances' disks from an image, as [(type, category, size, device, snapshot id)]: the system disk, then
+        the image's data disks ("the data cloud disks in the full image are created as the first N data cloud disks
+        of the ECS instance", DataDisk.N.Device docstring), then DataDisk.N at the next free devices.
+        SystemDisk.Size "must be greater than or equal to max{1, ImageSize}" (SystemDisk.Size docstring);
+        InvalidSystemDiskSize.LessThanImageSize (404) is RunInstances' error for a smaller one."""
+        mappings = image.disk_mappings or [{"type": "system", "device": "/dev/xvda", "size": image.size,
+                                            "snapshot_id": "", "category": "cloud_essd"}]
+        system = mappings[0]
+        requested = system_disk or {}
+        size = int(requested.get("Size", image.size))
+        if size < image.size:
+            raise EcsError("InvalidSystemDiskSize.LessThanImageSize", 404,
+                           "The specified parameter SystemDisk.Size is less than the image size.")
+        specs = [("system", requested.get("Category", system["category"]), size, "/dev/xvda", system["snapshot_id"])]
+        specs += [("data", m["category"], m["size"], m["device"], m["snapshot_id"]) for m in mappings[1:]]
+        taken = {spec[3] for spec in specs}
+        free = (f"/dev/xvd{c}" for c in "bcdefghijklmnopqrstuvwxyz" if f"/dev/xvd{c}" not in taken)
+        specs += [("data", d.get("Category", "cloud_essd"), d.get("Size", 40), next(free), "") for d in data_disks]
+        return specs
+
+    def _render_mappings(self, image):
+        """DiskDeviceMappings.DiskDeviceMapping, the fields of the SDK's
+        DescribeImagesResponseBodyImagesImageDiskDeviceMappingsDiskDeviceMapping (Size a string of GiB, Type
+        system | data, as recorded DescribeImages answers show them). A public image shows its system disk."""
+        mappings = image.disk_mappings or [{"type": "system", "device": "/dev/xvda", "size": image.size, "snapshot_id": ""}]
+        progress = f"{self._progress(image.created, image.ready_at)}%"
+        return [{"Device": m["device"], "Size": str(m["size"]), "SnapshotId": m["snapshot_id"], "Type": m["type"],
+                 "Format": "", "ImportOSSBucket": "", "ImportOSSObject": "", "Progress": progress, "RemainTime": 0,
+                 "Encrypted": False} for m in mappings]
 
     @_locked
     def describe_images(self, page, image_ids=None, name=None, statuses=("Available",), owner=None, region=None):
@@ -1194,6 +1355,7 @@ class EcsModel:
                 "ImageOwnerAlias": image.owner, "Size": image.size, "Architecture": "x86_64",
                 "CreationTime": iso_second(image.created), "IsPublic": image.owner == "system",
                 "Tags": {"Tag": [{"TagKey": k, "TagValue": v} for k, v in image.tags.items()]},
+                "DiskDeviceMappings": {"DiskDeviceMapping": self._render_mappings(image)},
             })
         items, paging = page.apply(out)
         return items, paging

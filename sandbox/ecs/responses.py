@@ -365,13 +365,54 @@ def describe_snapshots(model, p):
     return {"Snapshots": {"Snapshot": snapshots}, **paging}
 
 
+# CreateImage's Platform and Architecture values (the SDK's CreateImageRequest docstrings); a value not listed is
+# InvalidPlatform.Malformed / InvalidArchitecture.Malformed (400), the reference's error table.
+IMAGE_PLATFORMS = (
+    "Aliyun", "Anolis", "CentOS", "Ubuntu", "CoreOS", "SUSE", "Debian", "OpenSUSE", "FreeBSD", "RedHat", "Kylin", "UOS",
+    "Fedora", "Fedora CoreOS", "CentOS Stream", "AlmaLinux", "Rocky Linux", "Gentoo", "Customized Linux", "Others Linux",
+    "Windows Server 2022", "Windows Server 2019", "Windows Server 2016", "Windows Server 2012", "Windows Server 2008",
+    "Windows Server 2003",
+)
+
+
+def _disk_device_mappings(p):
+    """DiskDeviceMapping.N.{SnapshotId, Size, Device, DiskType} as the model takes them. DiskType is system | data
+    (SDK docstring; another value is InvalidDiskType.ValueNotSupported), Size an integer of GiB
+    (InvalidSize.ValueNotSupported otherwise)."""
+    out = []
+    for record in p.records("DiskDeviceMapping"):
+        disk_type = record.get("DiskType") or None
+        if disk_type not in (None, "system", "data"):
+            raise EcsError("InvalidDiskType.ValueNotSupported", 400, "The specified disk type is not supported.")
+        size = record.get("Size")
+        if size not in (None, ""):
+            try:
+                size = int(size)
+            except ValueError:
+                raise EcsError("InvalidSize.ValueNotSupported", 400,
+                               "The specified parameter DiskDeviceMapping.n.Size beyond the permitted range.")
+        out.append({"snapshot_id": record.get("SnapshotId") or None, "size": size if size != "" else None,
+                    "device": record.get("Device") or None, "disk_type": disk_type})
+    return out
+
+
 def create_image(model, p):
-    instance_id, snapshot_id = p.str("InstanceId"), p.str("SnapshotId")
-    if not instance_id and not snapshot_id:
-        raise missing("InstanceId")
-    image_id = model.create_image(instance_id=instance_id, snapshot_id=snapshot_id, name=p.str("ImageName"),
-                                  tags=dict((k, v or "") for k, v in p.tags()), dry_run=p.bool("DryRun"),
-                                  region=_region(p))
+    """InstanceId, DiskDeviceMapping.N or SnapshotId (that priority, see EcsModel.create_image); none of them is
+    MissingParameter with the reference's message."""
+    instance_id, snapshot_id, mappings = p.str("InstanceId"), p.str("SnapshotId"), _disk_device_mappings(p)
+    if not instance_id and not snapshot_id and not mappings:
+        raise EcsError("MissingParameter", 400, "The input parameter SnapshotId or InstanceId or DiskDeviceMapping that "
+                                                "is mandatory for processing this request is not supplied.")
+    platform = p.get("Platform") or None
+    if platform is not None and platform not in IMAGE_PLATFORMS:
+        raise EcsError("InvalidPlatform.Malformed", 400, "The specified Platform is wrongly formed.")
+    if p.get("Architecture") not in (None, "", "i386", "x86_64", "arm64"):
+        raise EcsError("InvalidArchitecture.Malformed", 400, "The specified Architecture is wrongly formed.")
+    p.str("Description")
+    p.str("ClientToken")
+    image_id = model.create_image(instance_id=instance_id, snapshot_id=snapshot_id, mappings=mappings,
+                                  name=p.str("ImageName"), tags=dict((k, v or "") for k, v in p.tags()),
+                                  dry_run=p.bool("DryRun"), region=_region(p), platform=platform)
     return {"ImageId": image_id}
 
 

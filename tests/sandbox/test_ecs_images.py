@@ -1,4 +1,5 @@
 """ECS: the image-failure switch (control: image_failures)."""
+import json
 import urllib.error
 
 import pytest
@@ -6,7 +7,7 @@ from alibabacloud_ecs20140526 import models as m
 from alibabacloud_tea_openapi.exceptions import ClientException
 
 from sandbox.control_client import control
-from sandbox.fleet import launch_ecs
+from sandbox.fleet import ECS_IMAGE, ECS_SECURITY_GROUP, ECS_TYPE, ECS_VSWITCH, launch_ecs
 
 R = "cn-hangzhou"
 
@@ -26,3 +27,200 @@ def test_image_failure_route_rejects_an_empty_list(box):
     with pytest.raises(urllib.error.HTTPError) as err:
         control(box.ecs_url, "image_failures", {"instance_ids": []})
     assert err.value.code == 400
+
+
+# ---- CreateImage from disk snapshots: SnapshotId and DiskDeviceMapping ------------------------------------
+# Sources: the CreateImage API reference (https://www.alibabacloud.com/help/en/ecs/developer-reference/
+# api-ecs-2014-05-26-createimage: the three methods and their priority InstanceId > DiskDeviceMapping > SnapshotId;
+# its error table, also in the Chinese reference, e.g. github.com/shoppWeb/ecs "intl.zh-CN/API参考/镜像/CreateImage.md"),
+# and the SDK's CreateImageRequest / CreateImageRequestDiskDeviceMapping docstrings (device names, sizes, 16 data disks).
+
+
+def error(fn, *args):
+    with pytest.raises(ClientException) as info:
+        fn(*args)
+    return info.value
+
+
+def advance(box, seconds=1.0):
+    """Past a transition on the sandbox clock (the suite runs with 0.3 s transitions)."""
+    control(box.ecs_url, "clock", {"advance_seconds": seconds})
+
+
+def launch_with_data_disk(ecs, data_size=50):
+    """One instance with a system disk (the image's 20 GiB) and one data disk."""
+    request = m.RunInstancesRequest(region_id=R, image_id=ECS_IMAGE, instance_type=ECS_TYPE, v_switch_id=ECS_VSWITCH,
+                                    security_group_id=ECS_SECURITY_GROUP,
+                                    data_disk=[m.RunInstancesRequestDataDisk(size=data_size, category="cloud_essd")])
+    return ecs.run_instances(request).body.instance_id_sets.instance_id_set[0]
+
+
+def disks_of(ecs, instance_id):
+    body = ecs.describe_disks(m.DescribeDisksRequest(region_id=R, instance_id=instance_id)).body
+    return sorted(body.disks.disk, key=lambda d: d.device)
+
+
+def snapshot_disks(ecs, instance_id):
+    """{'system': id, 'data': id}: one snapshot of each disk."""
+    return {d.type: ecs.create_snapshot(m.CreateSnapshotRequest(disk_id=d.disk_id)).body.snapshot_id
+            for d in disks_of(ecs, instance_id)}
+
+
+def image_of(ecs, image_id):
+    [image] = ecs.describe_images(m.DescribeImagesRequest(region_id=R, image_id=image_id,
+                                                          status="Creating,Available")).body.images.image
+    return image
+
+
+def mapping_view(image):
+    return [(d.type, d.device, d.size, d.snapshot_id) for d in image.disk_device_mappings.disk_device_mapping]
+
+
+def mapping(snapshot_id=None, disk_type=None, device=None, size=None):
+    return m.CreateImageRequestDiskDeviceMapping(snapshot_id=snapshot_id, disk_type=disk_type, device=device, size=size)
+
+
+def test_image_from_the_system_disk_snapshot_id(box, ecs):
+    """Method 2: SnapshotId of a system disk snapshot; a data disk's is refused (error table: 403 OperationDenied
+    "The specified snapshot is not from system disk.")."""
+    source = launch_with_data_disk(ecs)
+    snaps = snapshot_disks(ecs, source)
+    advance(box)
+    image_id = ecs.create_image(m.CreateImageRequest(region_id=R, snapshot_id=snaps["system"], image_name="from-sys")).body.image_id
+    image = image_of(ecs, image_id)
+    assert mapping_view(image) == [("system", "/dev/xvda", "20", snaps["system"])]
+    assert (image.size, image.ostype, image.image_owner_alias) == (20, "linux", "self")
+    err = error(ecs.create_image, m.CreateImageRequest(region_id=R, snapshot_id=snaps["data"], image_name="from-data"))
+    assert (err.code, err.status_code) == ("OperationDenied", 403) and "not from system disk" in err.message
+
+
+def test_image_from_a_disk_device_mapping_launches_clones_with_those_disks(box, ecs):
+    """Method 3: the system disk snapshot at /dev/xvda and data disk snapshots at /dev/xvdb..z, each Size at
+    least the snapshot's (the default). DescribeImages carries DiskDeviceMappings with the snapshot ids;
+    RunInstances creates the image's data disks "as the first N data cloud disks" (RunInstancesRequest
+    DataDisk.N.Device docstring), then the request's own DataDisk.N."""
+    source = launch_with_data_disk(ecs, data_size=50)
+    snaps = snapshot_disks(ecs, source)
+    advance(box)
+    request = m.CreateImageRequest(region_id=R, image_name="full-image", disk_device_mapping=[
+        mapping(snaps["system"], "system", "/dev/xvda"), mapping(snaps["data"], "data", "/dev/xvdb", size=60)],
+        tag=[m.CreateImageRequestTag(key="team", value="db")])
+    image_id = ecs.create_image(request).body.image_id
+    image = image_of(ecs, image_id)
+    assert image.status == "Creating"
+    assert mapping_view(image) == [("system", "/dev/xvda", "20", snaps["system"]), ("data", "/dev/xvdb", "60", snaps["data"])]
+    assert image.size == 20 and {t.tag_key: t.tag_value for t in image.tags.tag} == {"team": "db"}
+    advance(box)
+    assert image_of(ecs, image_id).status == "Available"
+
+    clone = ecs.run_instances(m.RunInstancesRequest(
+        region_id=R, image_id=image_id, instance_type="ecs.g7.large",
+        data_disk=[m.RunInstancesRequestDataDisk(size=30)])).body.instance_id_sets.instance_id_set[0]
+    got = [(d.type, d.device, d.size, d.source_snapshot_id, d.image_id) for d in disks_of(ecs, clone)]
+    assert got == [("system", "/dev/xvda", 20, snaps["system"], image_id), ("data", "/dev/xvdb", 60, snaps["data"], ""),
+                   ("data", "/dev/xvdc", 30, "", "")]
+
+
+def test_mapping_devices_default_in_order_and_data_disks_may_be_empty(box, ecs):
+    """No Device: the system disk is /dev/xvda and data disks take the free names in order; no SnapshotId:
+    an empty data disk of Size GiB (reference: "SnapshotId may not be specified. In this case, an empty data
+    disk with a specific size is created"); DiskType defaults to the snapshot's disk type."""
+    source = launch_with_data_disk(ecs, data_size=50)
+    snaps = snapshot_disks(ecs, source)
+    advance(box)
+    image_id = ecs.create_image(m.CreateImageRequest(region_id=R, image_name="defaults", disk_device_mapping=[
+        mapping(snaps["data"]), mapping(size=25), mapping(snaps["system"], device="/dev/xvda")])).body.image_id
+    assert mapping_view(image_of(ecs, image_id)) == [
+        ("system", "/dev/xvda", "20", snaps["system"]), ("data", "/dev/xvdb", "50", snaps["data"]), ("data", "/dev/xvdc", "25", "")]
+
+
+@pytest.mark.parametrize("case, code, status, words", [
+    ("data only", "OperationDenied", 400, "does not contain system disk snapshot"),
+    ("two systems", "OperationDenied", 400, "two or more system disk snapshots"),
+    ("unknown snapshot", "InvalidSnapshotId.NotFound", 404, "does not exist"),
+    ("smaller than the snapshot", "InvalidSize.ValueNotSupported", 400, "Size beyond the permitted range"),
+    ("system elsewhere", "InvalidDevice.Malformed", 400, "Device is not valid"),
+    ("data at /dev/sdb", "InvalidDevice.Malformed", 400, "Device is not valid"),
+    ("same device twice", "InvalidDevice.InUse", 400, "has been occupied"),
+    ("bad disk type", "InvalidDiskType.ValueNotSupported", 400, "disk type is not supported"),
+    ("nothing to image", "MissingParameter", 400, "SnapshotId or InstanceId or DiskDeviceMapping"),
+    ("bad name", "InvalidImageName.Malformed", 400, "wrongly formed"),
+])
+def test_mapping_errors_are_the_references(box, ecs, case, code, status, words):
+    source = launch_with_data_disk(ecs)
+    snaps = snapshot_disks(ecs, source)
+    advance(box)
+    system, data = snaps["system"], snaps["data"]
+    mappings = {
+        "data only": [mapping(data)],
+        "two systems": [mapping(system), mapping(data, "system")],
+        "unknown snapshot": [mapping(system), mapping("s-bp1nothere000000000")],
+        "smaller than the snapshot": [mapping(system, size=10)],
+        "system elsewhere": [mapping(system, device="/dev/xvdb")],
+        "data at /dev/sdb": [mapping(system), mapping(data, device="/dev/sdb")],
+        "same device twice": [mapping(system), mapping(data, device="/dev/xvdc"), mapping(size=20, device="/dev/xvdc")],
+        "bad disk type": [mapping(system, "root")],
+        "nothing to image": None,
+        "bad name": [mapping(system)],
+    }[case]
+    name = "1-starts-with-a-digit" if case == "bad name" else "broken"
+    err = error(ecs.create_image, m.CreateImageRequest(region_id=R, image_name=name, disk_device_mapping=mappings))
+    assert (err.code, err.status_code) == (code, status) and words in err.message, err.message
+    mine = ecs.describe_images(m.DescribeImagesRequest(region_id=R, image_owner_alias="self",
+                                                       status="Creating,Available")).body.images.image
+    assert mine == []
+
+
+def test_an_unfinished_snapshot_is_not_ready_and_a_dry_run_checks_the_mapping(box, ecs):
+    """CreateSnapshot reference: "If a snapshot is being created, you cannot use this snapshot to create a custom
+    image" - 403 InvalidSnapshotId.NotReady (CreateImage error table), by SnapshotId and by DiskDeviceMapping."""
+    source = launch_with_data_disk(ecs)
+    snaps = snapshot_disks(ecs, source)
+    for request in (m.CreateImageRequest(region_id=R, image_name="early", snapshot_id=snaps["system"]),
+                    m.CreateImageRequest(region_id=R, image_name="early", disk_device_mapping=[mapping(snaps["system"])])):
+        err = error(ecs.create_image, request)
+        assert (err.code, err.status_code) == ("InvalidSnapshotId.NotReady", 403)
+    advance(box)
+    err = error(ecs.create_image, m.CreateImageRequest(region_id=R, image_name="dry", dry_run=True, disk_device_mapping=[
+        mapping(snaps["system"]), mapping(snaps["data"])]))
+    assert err.code == "DryRunOperation"
+    assert ecs.describe_images(m.DescribeImagesRequest(region_id=R, image_owner_alias="self",
+                                                       status="Creating,Available")).body.images.image == []
+
+
+def test_instance_id_comes_first_and_its_image_maps_a_new_snapshot_of_each_disk(box, ecs):
+    """Priority InstanceId > DiskDeviceMapping > SnapshotId; from an instance, "a snapshot is created for each
+    disk of the instance" (reference), and the image maps them at the instance's devices."""
+    source = launch_with_data_disk(ecs, data_size=50)
+    other = snapshot_disks(ecs, source)
+    advance(box)
+    image_id = ecs.create_image(m.CreateImageRequest(region_id=R, image_name="by-instance", instance_id=source,
+                                                     snapshot_id=other["system"],
+                                                     disk_device_mapping=[mapping(other["system"])])).body.image_id
+    view = mapping_view(image_of(ecs, image_id))
+    assert [v[:3] for v in view] == [("system", "/dev/xvda", "20"), ("data", "/dev/xvdb", "50")]
+    made = [v[3] for v in view]
+    assert not set(made) & set(other.values())
+    listed = ecs.describe_snapshots(m.DescribeSnapshotsRequest(region_id=R, snapshot_ids=json.dumps(made))).body.snapshots.snapshot
+    assert sorted((s.snapshot_id, s.source_disk_type) for s in listed) == sorted(zip(made, ("system", "data")))
+
+
+def test_a_system_disk_smaller_than_the_image_is_refused(box, ecs):
+    """RunInstances: SystemDisk.Size "must be greater than or equal to max{1, ImageSize}" (its docstring); the
+    error table's 404 InvalidSystemDiskSize.LessThanImageSize."""
+    err = error(ecs.run_instances, m.RunInstancesRequest(
+        region_id=R, image_id="win2022_21H2_x64_dtc_en-us_40G_alibase_20240815.vhd", instance_type="ecs.g7.large",
+        system_disk=m.RunInstancesRequestSystemDisk(size=30)))
+    assert (err.code, err.status_code) == ("InvalidSystemDiskSize.LessThanImageSize", 404)
+
+
+def test_mapped_images_survive_the_state_file(box, ecs):
+    source = launch_with_data_disk(ecs)
+    snaps = snapshot_disks(ecs, source)
+    advance(box)
+    image_id = ecs.create_image(m.CreateImageRequest(region_id=R, image_name="kept", disk_device_mapping=[
+        mapping(snaps["system"]), mapping(snaps["data"])])).body.image_id
+    before = mapping_view(image_of(ecs, image_id))
+    state, _due = box.ecs.model.export_state()
+    box.ecs.model.import_state(json.loads(json.dumps(state)))
+    assert mapping_view(image_of(ecs, image_id)) == before
