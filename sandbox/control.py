@@ -3,6 +3,7 @@ instance overrides (stuck states, scheduled events, health) that each cloud's em
 
 Nothing here knows HTTP; `sandbox.wsgi` exposes it under `/_sandbox/*`.
 """
+import json
 import random
 import threading
 from dataclasses import dataclass, field
@@ -36,6 +37,13 @@ class CallLog:
 
 @dataclass
 class Fault:
+    """An injected error. Without `instance_ids` it applies to every call of its action; with them, only
+    to a call that names at least one of those instances (the rest are served normally), the way the real
+    clouds refuse a call for the instances they cannot serve: EC2 fails such a call as a whole (e.g.
+    StartInstances, InsufficientInstanceCapacity), an ECS batch call with BatchOptimization=SuccessFirst
+    answers those instances alone in its InstanceResponses (see each emulator's fault path). `count` and
+    `rate` are spent only by the calls a fault applies to, one per call however many of its ids it names."""
+
     action: str  # an API action name, or "*" for every action
     code: str
     http_status: int
@@ -44,13 +52,47 @@ class Fault:
     message: str = ""
     seed: int = None  # a seeded rate fault draws from its own generator: repeatable whatever else is called
     chance: random.Random = field(default=None, repr=False)
+    instance_ids: tuple = None  # None: every call of the action; else only the calls naming one of them
+    message_given: bool = True  # False: `message` is the default, an emulator may answer the cloud's own words
 
-    def matches(self, action):
-        return self.action in ("*", action)
+    def matches(self, action, named=()):
+        if self.action not in ("*", action):
+            return False
+        return self.instance_ids is None or any(i in named for i in self.instance_ids)
 
     def as_dict(self):
         return {"action": self.action, "code": self.code, "http_status": self.http_status, "count": self.count,
-                "rate": self.rate, "message": self.message, "seed": self.seed}
+                "rate": self.rate, "message": self.message, "seed": self.seed,
+                "instance_ids": list(self.instance_ids) if self.instance_ids is not None else None}
+
+
+def named_ids(params):
+    """The strings a call's parameters hold (list items, and the items of a JSON-array string such as
+    ECS DescribeInstances' InstanceIds, included): what a fault's `instance_ids` are looked up in."""
+    named = set()
+    for value in params.values():
+        if isinstance(value, str):
+            named.add(value)
+            if value.startswith("["):
+                try:
+                    items = json.loads(value)
+                except ValueError:
+                    continue
+                if isinstance(items, list):
+                    named.update(i for i in items if isinstance(i, str))
+        elif isinstance(value, (list, tuple)):
+            named.update(i for i in value if isinstance(i, str))
+    return named
+
+
+def _instance_ids(spec):
+    """`instance_ids` of a fault: absent, or a non-empty list of id strings (duplicates dropped)."""
+    if "instance_ids" not in spec:
+        return None
+    ids = spec["instance_ids"]
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        raise ControlError("'instance_ids' must be a non-empty list of instance id strings")
+    return tuple(dict.fromkeys(ids))
 
 
 class FaultInjector:
@@ -81,6 +123,7 @@ class FaultInjector:
         seed = spec.get("seed")
         if seed is not None and (rate is None or not isinstance(seed, int) or isinstance(seed, bool)):
             raise ControlError("'seed' is an integer, and only for a 'rate' fault")
+        instance_ids = _instance_ids(spec)
         fault = Fault(
             action=str(spec.get("action", "*")),
             code=code,
@@ -90,25 +133,51 @@ class FaultInjector:
             message=str(spec.get("message") or f"Injected fault: {code}"),
             seed=seed,
             chance=random.Random(seed) if seed is not None else None,
+            instance_ids=instance_ids,
+            message_given=bool(spec.get("message")),
         )
         with self._lock:
             self._faults.append(fault)
         return fault
 
-    def take(self, action):
-        """The fault this call must answer with, or None. Counted faults are consumed."""
+    def take(self, action, named=()):
+        """The fault this call must answer with as a whole, or None. `named`: the strings the call's
+        parameters hold (`named_ids`); a fault with instance_ids applies only when it holds one of them.
+        The first fault (in the order added) that applies and fires answers; a counted one is spent."""
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(action):
-                    continue
-                if fault.count is not None:
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        self._faults.remove(fault)
-                    return fault
-                if (fault.chance or self._random).random() < fault.rate:
+                if fault.matches(action, named) and self._fires(fault):
                     return fault
             return None
+
+    def take_split(self, action, instance_ids):
+        """For a call that answers each instance on its own (an ECS batch call with SuccessFirst):
+        (the fault that fails it as a whole, or None; {instance id: fault} for the instances answered
+        with an error, the others acted on). The faults without instance_ids come first, in the order
+        added, as `take` has them; when none fires, each fault with instance_ids among the call's ids
+        answers for those of them that no earlier fault has taken, and is spent once for the call."""
+        instance_ids = set(instance_ids)
+        with self._lock:
+            for fault in self._faults:
+                if fault.instance_ids is None and fault.matches(action) and self._fires(fault):
+                    return fault, {}
+            failing = {}
+            for fault in list(self._faults):
+                if fault.instance_ids is None or not fault.matches(action, instance_ids):
+                    continue
+                mine = [i for i in fault.instance_ids if i in instance_ids and i not in failing]
+                if mine and self._fires(fault):
+                    failing.update((i, fault) for i in mine)
+            return None, failing
+
+    def _fires(self, fault):
+        """Whether a fault that applies to this call fails it (under the lock); a counted one is spent."""
+        if fault.count is not None:
+            fault.count -= 1
+            if fault.count <= 0:
+                self._faults.remove(fault)
+            return True
+        return (fault.chance or self._random).random() < fault.rate
 
     def clear(self):
         with self._lock:

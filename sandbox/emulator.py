@@ -65,9 +65,13 @@ class LimitedFaults(FaultInjector):
         super().__init__(seed)
         self.limits = limits
 
-    def take(self, action):
+    def take(self, action, named=()):
         throttled = self.limits.check(action, REQUEST.get())
-        return throttled if throttled is not None else super().take(action)
+        return throttled if throttled is not None else super().take(action, named)
+
+    def take_split(self, action, instance_ids):
+        throttled = self.limits.check(action, REQUEST.get())
+        return (throttled, {}) if throttled is not None else super().take_split(action, instance_ids)
 
 
 class Emulator:
@@ -76,7 +80,9 @@ class Emulator:
     Subclasses implement `api` (a WSGI app for the cloud's own wire protocol) and
     `reset_state`; they record every API call in `self.calls`, consult `self.faults`
     before acting (which also applies `self.limits`, the request-rate limits), and honour
-    `self.overrides` (stuck states, events, health).
+    `self.overrides` (stuck states, events, health). A fault may name instances
+    (`Fault.instance_ids`): `faults.take(action, named_ids(params))` applies it to the calls that
+    name one of them, and a call that answers per instance uses `faults.take_split`.
 
     The state file (sandbox.state_file): `export_state()` gives what must survive a restart as JSON,
     `import_state()` puts it back into a new emulator; `touch()` (after a change, never before it)
