@@ -26,7 +26,7 @@ import functools
 import re
 import traceback
 
-from sandbox.control import ControlError
+from sandbox.control import ControlError, named_ids
 from sandbox.ec2 import moto_app, ssm_wire, wire
 from sandbox.ec2.lifecycle import RegionLifecycle
 from sandbox.ec2.ssm import SsmModel
@@ -229,7 +229,7 @@ class Ec2Emulator(Emulator):
             raise SsmError(*ssm_wire.UNRECOGNIZED_CLIENT)
         if not wire.sigv4_valid(environ, request.body, self.credentials.access_key_secret):
             raise SsmError(*ssm_wire.INVALID_SIGNATURE)
-        fault = self.faults.take(action)
+        fault = self.faults.take(action, named_ids(request.params))
         if fault is not None:
             raise SsmError(fault.code, fault.message, fault.http_status)
         return self._ssm_handlers[action](request)
@@ -264,9 +264,9 @@ class Ec2Emulator(Emulator):
         if (request.access_key and request.access_key != self.credentials.access_key_id) \
                 or not wire.sigv4_valid(environ, request.body, self.credentials.access_key_secret):
             raise Ec2Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
-        fault = self.faults.take(action)
+        fault = self.faults.take(action, named_ids(request.params))
         if fault is not None:
-            raise Ec2Error(fault.code, fault.message, fault.http_status)
+            raise self._fault_error(fault, request)
         if action in _ID_ACTIONS:
             wire.check_instance_ids(request)
         with moto_app.MOTO_LOCK:
@@ -290,6 +290,42 @@ class Ec2Emulator(Emulator):
                 return self._call_moto(environ, request)
             finally:
                 lifecycle.current_params = None
+
+    def _fault_error(self, fault, request):
+        """An injected fault as EC2 answers it: the whole call fails, in EC2's XML error format, with the
+        fault's code and HTTP status, and nothing is done; a fault with instance_ids reaches here only for
+        a call that names one of them (control.Fault), and a call naming none is served normally.
+
+        EC2 answers a call it cannot serve for some of the instances it names as a whole, not per
+        instance: StartInstances' answer has no per-instance error (botocore's StartInstancesResult is
+        the state changes alone), and InsufficientInstanceCapacity is what a start gets when "AWS does not
+        currently have enough available On-Demand capacity" ("You get the InsufficientInstanceCapacity
+        error when you try to launch a new instance or restart a stopped instance", EC2 User Guide,
+        Troubleshooting instance launch issues). The EC2 API reference's error codes list it among the
+        server error codes (5xx): give it a 5xx "http_status", e.g. 500. Such a fault without a
+        message of its own is worded as EC2 words it for the first of its instances the call names (its
+        type and zone, the region's other zones: wire.insufficient_capacity_message)."""
+        message = fault.message
+        if fault.instance_ids is not None and not fault.message_given and fault.code == "InsufficientInstanceCapacity":
+            message = self._capacity_message(fault.instance_ids, request) or message
+        return Ec2Error(fault.code, message, fault.http_status)
+
+    def _capacity_message(self, fault_ids, request):
+        """InsufficientInstanceCapacity's words for the first instance of `fault_ids` the request names,
+        or None when the request's region has no such instance."""
+        wanted = set(fault_ids)
+        named = next((value for key, value in request.raw_pairs if value in wanted), None)
+        if named is None:
+            return None
+        with moto_app.MOTO_LOCK:
+            lifecycle = self._lifecycle(request.region)
+            try:
+                [instance] = lifecycle.lookup([named])
+            except Ec2Error:
+                return None
+            zone = instance.placement.zone
+            others = [z.name for z in lifecycle.backend.describe_availability_zones() if z.name != zone]
+            return wire.insufficient_capacity_message(instance.instance_type, zone, others)
 
     @staticmethod
     def _check_before_moto(lifecycle, request):

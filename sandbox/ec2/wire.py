@@ -122,6 +122,19 @@ def error_body(code, message, req_id=None):
     ).encode()
 
 
+def insufficient_capacity_message(instance_type, zone, other_zones):
+    """InsufficientInstanceCapacity's message as EC2 words it, with the instance's type and zone: the
+    shape the EC2 Auto Scaling User Guide quotes ("We currently do not have sufficient <instance type>
+    capacity in the Availability Zone you requested (<requested Availability Zone>). Our system will be
+    working on provisioning additional capacity. You can currently get <instance type> capacity by not
+    specifying an Availability Zone in your request or choosing <list of Availability Zones that currently
+    supports the instance type>.", awsdocs/amazon-ec2-auto-scaling-user-guide, doc_source/ts-as-capacity.md)."""
+    return (f"We currently do not have sufficient {instance_type} capacity in the Availability Zone you requested "
+            f"({zone}). Our system will be working on provisioning additional capacity. You can currently get "
+            f"{instance_type} capacity by not specifying an Availability Zone in your request or choosing "
+            f"{', '.join(other_zones)}.")
+
+
 def error_code_of(body):
     match = _ERROR_CODE.search(body or b"")
     return match.group(1).decode("utf-8", "replace") if match else None
