@@ -10,6 +10,7 @@ import traceback
 import uuid
 from urllib.parse import parse_qsl
 
+from sandbox.control import named_ids
 from sandbox.ecs.command_handlers import COMMAND_HANDLERS
 from sandbox.ecs.models import (LOCK_REASONS, PERIODS, POSTPAID, PREPAID, REGION, REGIONS, EcsError, check_region,
                                 region_endpoint)
@@ -37,6 +38,24 @@ REGION_PARAM = {
 BOILERPLATE = {"AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce",
                "SignatureType", "Timestamp", "Format", "Version", "Action", "SecurityToken", "BearerToken"}
 MAX_BODY = 1 << 20
+
+# The batch actions that answer each instance on its own with BatchOptimization=SuccessFirst (their SDK
+# request models: "SuccessFirst: ... each instance is started separately. The response contains the
+# operation result for each instance"); an injected fault with instance_ids answers only those instances there.
+PER_INSTANCE = frozenset({"StartInstances", "StopInstances", "RebootInstances"})
+
+# What ECS answers with these codes, from the error tables of the StartInstance and StartInstances API
+# references (AlibabaCloudDocs/ecs "intl.en-US/API Reference/Instances/StartInstance.md", SkyeYXL/ecs
+# ".../StartInstances.md"; https://www.alibabacloud.com/help/doc-detail/25500.htm for the last two): the
+# message of a fault with instance_ids and none of its own. Any other code keeps the fault's default message.
+DOCUMENTED_MESSAGES = {
+    "OperationDenied.NoStock": "The requested resource is sold out in the specified zone; try other types of "
+                               "resources or other regions and zones.",  # 403, StartInstance and StartInstances
+    "QuotaExceed.ElasticQuota": "No additional quota is available for the specified ECS instance type.",  # 403
+    "InsufficientBalance": "Your account does not have enough balance.",  # 403, StartInstance and StartInstances
+    "LackResource": "There's no enough resource on the specified capacity reservation.",  # 400, StartInstance
+    "Invalid.PrivatePoolOptions.NoStock": "The PrivatePool has been used up.",  # 400, StartInstance
+}
 
 
 def _request_id():
@@ -88,10 +107,9 @@ class EcsApi:
             traceback.print_exc()
             return self._error(start_response, request_id, action, params,
                                EcsError("InvalidParameter", 400, "The request could not be read."))
-        fault = self.emulator.faults.take(action)
+        fault, failing = self._take_fault(action, params)
         if fault is not None:
-            return self._error(start_response, request_id, action, params,
-                               EcsError(fault.code, fault.http_status, fault.message))
+            return self._error(start_response, request_id, action, params, _fault_error(fault))
         try:
             version = environ.get("HTTP_X_ACS_VERSION") or query.get("Version") or form.get("Version")
             if version != VERSION:
@@ -104,7 +122,9 @@ class EcsApi:
                                f"Specified api ({action}) is not found, please check your url and method.")
             _check_region(action, params)
             try:
-                result = handler(target, Params(params))
+                # failing: {instance id: EcsError}, a SuccessFirst batch call's instances an injected fault answers
+                extra = {"failing": failing} if failing else {}
+                result = handler(target, Params(params), **extra)
             finally:
                 if not action.startswith("Describe"):  # it may have changed what a state file keeps
                     self.emulator.touch()
@@ -118,11 +138,52 @@ class EcsApi:
         self.emulator.calls.record(action, params, 200, None)
         return _respond(start_response, 200, {"RequestId": request_id, **(result or {})})
 
+    def _take_fault(self, action, params):
+        """(the injected fault that fails this call as a whole, or None; {instance id: EcsError} for the
+        instances of a SuccessFirst batch call that a fault with instance_ids answers on their own).
+
+        - StartInstances, StopInstances, RebootInstances with BatchOptimization=SuccessFirst: each named
+          instance of such a fault gets its code and message in its InstanceResponse (Code/Message, empty
+          statuses, as the StartInstances reference's sample answers an unknown id), the others are acted
+          on (the SDK request models: "SuccessFirst: In this pattern, each instance is started separately.
+          The response contains the operation result for each instance."). With DryRun only DRYRUN.SUCCESS
+          is answered ("If the BatchOptimization parameter is set to SuccessFirst, the dry run with
+          DryRun=true returns only DRYRUN.SUCCESS"), so such a fault has no instance to answer and is not
+          spent. A fault without instance_ids fails the call as a whole, as before.
+          This is how a test shows what StartInstances' reference warns of ("ECS instances stopped in
+          economical mode may fail to be started due to insufficient resources"; StopInstances' StoppedMode
+          docstring: StopCharging releases the compute resources, so "the instance may fail to start due to
+          insufficient resources"): the sandbox starts a StopCharging instance like any other unless a
+          fault names it, e.g. {"action": "StartInstances", "code": "OperationDenied.NoStock",
+          "http_status": 403, "count": 1, "instance_ids": [...]} (the capacity codes StartInstance(s)
+          document: DOCUMENTED_MESSAGES).
+        - Those calls with AllTogether (the default) and every other call, the singular StartInstance,
+          StopInstance, RebootInstance included: a fault applies when the call names one of its ids, and
+          the call fails as a whole in ECS's JSON error format, nothing acted on ("AllTogether: ... If any
+          instance fails validation, all instances fail to start and a failed message is returned.").
+        """
+        faults = self.emulator.faults
+        if action in PER_INSTANCE and params.get("BatchOptimization") == "SuccessFirst":
+            if str(params.get("DryRun", "")).lower() == "true":
+                return faults.take(action), {}
+            fault, failing = faults.take_split(action, Params(params).indexed("InstanceId"))
+            return fault, {instance_id: _fault_error(f) for instance_id, f in failing.items()}
+        return faults.take(action, named_ids(params)), {}
+
     def _error(self, start_response, request_id, action, params, err):
         self.emulator.calls.record(action, params, err.http_status, err.code)
         region = params.get("RegionId")
         host_id = region_endpoint(region) if region in REGIONS else HOST_ID
         return _respond(start_response, err.http_status, error_body(request_id, err.code, err.message, host_id))
+
+
+def _fault_error(fault):
+    """An injected fault as an EcsError; one with instance_ids and no message of its own says what ECS
+    says for its code when the references give it (DOCUMENTED_MESSAGES)."""
+    message = fault.message
+    if fault.instance_ids is not None and not fault.message_given:
+        message = DOCUMENTED_MESSAGES.get(fault.code, message)
+    return EcsError(fault.code, fault.http_status, message)
 
 
 def _check_region(action, params):
@@ -274,11 +335,21 @@ def _instance_responses(responses):
     return {"InstanceResponses": {"InstanceResponse": responses}}
 
 
-def stop_instances(model, p):
-    return _instance_responses(model.stop_instances(
-        p.ids("InstanceId"), force=p.bool("ForceStop"),
-        stopped_mode=p.str("StoppedMode", choices=("KeepCharging", "StopCharging")),
-        all_together=_batch_mode(p), dry_run=p.bool("DryRun"), region=_region(p)))
+def _per_instance(instance_ids, failing, act):
+    """A batch call's InstanceResponses: `act` (the model's batch method) for the instances no injected
+    fault answers, and for those in `failing` ({instance id: EcsError}, EcsApi._take_fault) the fault's Code
+    and Message with empty statuses, as the model answers an instance it does not act on; in request order."""
+    if not failing:
+        return act(instance_ids)
+    acted = iter(act([i for i in instance_ids if i not in failing]))
+    return [{"InstanceId": i, "Code": failing[i].code, "Message": failing[i].message, "PreviousStatus": "",
+             "CurrentStatus": ""} if i in failing else next(acted) for i in instance_ids]
+
+
+def stop_instances(model, p, failing=None):
+    return _instance_responses(_per_instance(p.ids("InstanceId"), failing, lambda ids: model.stop_instances(
+        ids, force=p.bool("ForceStop"), stopped_mode=p.str("StoppedMode", choices=("KeepCharging", "StopCharging")),
+        all_together=_batch_mode(p), dry_run=p.bool("DryRun"), region=_region(p))))
 
 
 def stop_instance(model, p):
@@ -289,9 +360,9 @@ def stop_instance(model, p):
                          dry_run=p.bool("DryRun"), singular=True, hibernate=hibernate)
 
 
-def start_instances(model, p):
-    return _instance_responses(model.start_instances(p.ids("InstanceId"), all_together=_batch_mode(p),
-                                                     dry_run=p.bool("DryRun"), region=_region(p)))
+def start_instances(model, p, failing=None):
+    return _instance_responses(_per_instance(p.ids("InstanceId"), failing, lambda ids: model.start_instances(
+        ids, all_together=_batch_mode(p), dry_run=p.bool("DryRun"), region=_region(p))))
 
 
 def start_instance(model, p):
@@ -299,10 +370,10 @@ def start_instance(model, p):
     model.start_instances([p.str("InstanceId", required=True)], dry_run=p.bool("DryRun"), singular=True)
 
 
-def reboot_instances(model, p):
-    return _instance_responses(model.reboot_instances(
-        p.ids("InstanceId"), force=p.bool("ForceReboot"), all_together=_batch_mode(p), dry_run=p.bool("DryRun"),
-        region=_region(p)))
+def reboot_instances(model, p, failing=None):
+    return _instance_responses(_per_instance(p.ids("InstanceId"), failing, lambda ids: model.reboot_instances(
+        ids, force=p.bool("ForceReboot"), all_together=_batch_mode(p), dry_run=p.bool("DryRun"),
+        region=_region(p))))
 
 
 def reboot_instance(model, p):
