@@ -97,9 +97,12 @@ def test_demo_playbook_from_the_installed_tarball(sandbox, installed, tmp_path):
     ec2, ecs = seeded[0]["instance_ids"], seeded[1]["instance_ids"]
     ec2_states = fleet.ec2_states(env, ec2)
     ecs_states = fleet.ecs_states(env, ecs)
-    # everything released but the protected one on each cloud (launched last by the seed), left running
-    assert [ec2_states[i] for i in ec2[:-1]] == ["terminated"] * (len(ec2) - 1) and ec2_states[ec2[-1]] == "running"
-    assert [ecs_states[i] for i in ecs[:-1]] == ["Released"] * (len(ecs) - 1) and ecs_states[ecs[-1]] == "Running"
+    # the seed launches running ones, then one stopped, then one protected: the running ones are released,
+    # the stopped one is kept and started back, the protected one is left running
+    assert [ec2_states[i] for i in ec2[:-2]] == ["terminated"] * (len(ec2) - 2)
+    assert [ecs_states[i] for i in ecs[:-2]] == ["Released"] * (len(ecs) - 2)
+    assert [ec2_states[i] for i in ec2[-2:]] == ["running", "running"]
+    assert [ecs_states[i] for i in ecs[-2:]] == ["Running", "Running"]
 
 
 EE_DEFINITION = {

@@ -11,11 +11,14 @@ def test_demo_stops_schedules_and_releases_all_but_the_protected_which_it_leaves
                           capture_output=True, text=True, timeout=600)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-5000:]
-    # 5 of 6 per cloud released (one was already stopped, one is protected), 8 stopped now.
+    # per cloud: 4 running stopped and released; the one stopped before is kept and started back at the end;
+    # the protected one is left running
     assert "stopped now: 8, already stopped: 2" in output
     # the protected instances get no release time (ECS would release them at that time, protection or not)
-    assert "release scheduled: 10" in output
-    assert "released: 10, protected, left running for a human:" in output
+    assert "release scheduled: 8" in output
+    assert "released: 8, protected, left running for a human:" in output
+    started = [line for line in output.splitlines() if "started back: " in line]
+    assert len(started) == 1 and len(started[0].split("started back: ")[1].split(", ")) == 2, started
     protected_lines = [line for line in output.splitlines() if "protected=True" in line]
     assert len(protected_lines) == 4, output[-5000:]  # before and after, one per cloud
     assert all(" running " in line and "release_at=None" in line for line in protected_lines), protected_lines
