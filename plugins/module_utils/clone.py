@@ -53,8 +53,8 @@ def validate(params):
         raise InputError("image_ids names instances that are not in instance_ids: %s" % ", ".join(stray))
     if source == "snapshots":
         if params["cloud"] != "aws":
-            raise InputError("source: snapshots (the volume swap) is for cloud=aws only; on ECS make an image with "
-                             "cloudfleet.lifecycle.instance_image and clone from it")
+            raise InputError("source: snapshots (the volume swap) is for cloud=aws only; on ECS make an image from the "
+                             "snapshots with cloudfleet.lifecycle.instance_image source: snapshots and clone from it")
         check_name("snapshot_tag", params.get("snapshot_tag"))
         if image_ids:
             raise InputError("image_ids goes with source: image, not source: snapshots")

@@ -6,50 +6,124 @@
 Each instance's image is named <name>-<instance id>: the name is the idempotency key, so a
 second run finds the image (creating or available) instead of making another. An image made
 without a reboot is crash-consistent, which is what a stuck instance allows.
+
+source=snapshots (ECS) is for an instance no image can be made of: the image <name>-<instance
+id>-snap is made from the snapshots instance_snapshot tagged with snapshot_tag (CreateImage with
+DiskDeviceMapping: the system disk's snapshot and the data disks' at their devices). It is found
+again by that name too, and needs only the snapshots: the instance may be released since.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import re
+
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
     Runtime, check_wait_timeout, finish, first_read,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.resources import (
-    IMAGE_TAG, INSTANCE_TAG, check_name, check_tags, per_instance, resource_timeout_message, wait_failures,
-    wait_resources,
+    IMAGE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, in_chunks, per_instance, resource_timeout_message,
+    wait_failures, wait_resources,
 )
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.snapshot import COMPLETED, group_by_instance
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import WaitSpec
 
 AVAILABLE = WaitSpec("available", ["available"], ["failed", "absent"],
                      "run the task again with a longer wait_timeout: an image being created is found by its name, not made twice")
+SOURCES = ("instance", "snapshots")
+SNAPSHOTS_SUFFIX = "-snap"  # <name>-<id>-snap: never the name of a failed image of the instance itself
+# CreateImage DiskDeviceMapping.N.Device: the system disk "must be /dev/xvda", data disks /dev/xvdb to /dev/xvdz
+# (SDK docstring); a data disk whose device is not one of those is left to ECS, which assigns them in order.
+SYSTEM_DEVICE = "/dev/xvda"
+DATA_DEVICE = re.compile(r"^/dev/xvd[b-z]$")
 
 
 def validate(params):
     ids = validate_ids(params["cloud"], params.get("instance_ids"))
     name = check_name("name", params.get("name"))
     extra = check_tags(params.get("tags"))
+    source = params.get("source") or "instance"
+    if source not in SOURCES:
+        raise InputError("source must be one of %s, got %r" % (", ".join(SOURCES), source))
+    tag = params.get("snapshot_tag")
+    if source == "snapshots":
+        if params["cloud"] != "alicloud":
+            raise InputError("source: snapshots (an image made from disk snapshots) is for cloud=alicloud only; on EC2 rebuild "
+                             "from snapshots with cloudfleet.lifecycle.instance_clone source: snapshots")
+        if params.get("state") != "absent" or tag:
+            tag = check_name("snapshot_tag", tag)
+    elif tag:
+        raise InputError("snapshot_tag goes with source: snapshots")
     check_wait_timeout(params)
-    return ids, name, extra
+    return ids, name, extra, source, tag
 
 
-def image_name(name, instance_id):
-    return "%s-%s" % (name, instance_id)
+def image_name(name, instance_id, source="instance"):
+    return "%s-%s%s" % (name, instance_id, SNAPSHOTS_SUFFIX if source == "snapshots" else "")
+
+
+def image_token(image_name_):
+    """CreateImage's ClientToken (ASCII, at most 64): the same image asked twice is one image."""
+    return "cf-image-" + hashlib.sha1(image_name_.encode("utf-8")).hexdigest()
 
 
 def public(image):
-    return dict((k, image.get(k)) for k in ("image_id", "name", "state"))
+    view = dict((k, image.get(k)) for k in ("image_id", "name", "state"))
+    if image.get("snapshot_ids"):
+        view["snapshot_ids"] = list(image["snapshot_ids"])
+    return view
+
+
+def plan_mapping(snapshots, disks=None):
+    """The disks of an image made from one instance's snapshots (those instance_snapshot tagged for it).
+
+    snapshots: [{snapshot_id, volume_id, device, state, root?, size?, created?}]; disks: the instance's
+    [{volume_id, device, root}] when it still exists, else None. One snapshot per disk: completed before
+    pending, then the newest; those in error are left out. Returns (mapping, pending, problem):
+    mapping [{snapshot_id, type, device, size}] with the system disk first and the data disks by device,
+    pending the chosen snapshot ids not completed yet, problem None or (code, message).
+    """
+    roots = set(d["volume_id"] for d in disks or [] if d.get("root"))
+    usable = [s for s in snapshots if s["state"] != "error"]
+    usable.sort(key=lambda s: (s.get("created") or "", s["snapshot_id"]), reverse=True)  # the newest first
+    usable.sort(key=lambda s: s["state"] != "completed")  # stable: the completed ones before the pending ones
+    chosen = {}
+    for snap in usable:
+        chosen.setdefault(snap["volume_id"], snap)
+    picked = list(chosen.values())
+    if not picked:
+        return [], [], ("NoSnapshots", "no usable snapshot: make them with cloudfleet.lifecycle.instance_snapshot first")
+    if disks is not None:
+        missing = [d for d in disks if d["volume_id"] not in chosen]
+        if missing:
+            return [], [], ("MissingSnapshots", "no usable snapshot of its disk(s) %s: run cloudfleet.lifecycle.instance_snapshot "
+                            "again" % ", ".join("%s (%s)" % (d["volume_id"], d.get("device") or "no device") for d in missing))
+    systems = [s for s in picked if s.get("root") or s["volume_id"] in roots]
+    if len(systems) != 1:
+        return [], [], ("NoRootSnapshot", "%s of the snapshots is of the system disk: an image needs exactly one"
+                        % ("none" if not systems else "more than one"))
+    mapping = [{"snapshot_id": systems[0]["snapshot_id"], "type": "system", "device": SYSTEM_DEVICE,
+                "size": systems[0].get("size")}]
+    data = sorted((s for s in picked if s is not systems[0]), key=lambda s: (s.get("device") or "~", s["snapshot_id"]))
+    for snap in data:
+        device = snap.get("device") if DATA_DEVICE.match(snap.get("device") or "") else None
+        mapping.append({"snapshot_id": snap["snapshot_id"], "type": "data", "device": device, "size": snap.get("size")})
+    pending = [s["snapshot_id"] for s in [systems[0]] + data if s["state"] != "completed"]
+    return mapping, pending, None
 
 
 def run(params, check_mode=False, rt=None):
     rt = rt or Runtime()
-    ids, name, extra = validate(params)
+    ids, name, extra, source, tag = validate(params)
     provider = rt.connect(params)
+    deadline = rt.clock() + params["wait_timeout"]
     records = first_read(provider, ids)
-    names = dict((i, image_name(name, i)) for i in ids)
+    names = dict((i, image_name(name, i, source)) for i in ids)
     existing = provider.find_images([names[i] for i in ids])
     if params.get("state") == "absent":
         return _absent(params, check_mode, provider, ids, records, names, existing)
@@ -66,6 +140,8 @@ def run(params, check_mode=False, rt=None):
         elif image is not None:
             images[i] = image
             unchanged.append(i)
+        elif source == "snapshots":
+            todo.append(i)  # the snapshots outlive the instance: released or not, it can be imaged from them
         elif records[i]["state"] == NOT_FOUND:
             continue  # not_found_ids
         elif records[i]["state"] == "terminated":
@@ -76,23 +152,29 @@ def run(params, check_mode=False, rt=None):
     def tags(i):
         out = dict(extra)
         out.update({"Name": names[i], IMAGE_TAG: name, INSTANCE_TAG: i})
+        if source == "snapshots":
+            out[SNAPSHOT_TAG] = tag
         return out
 
-    changed = []
-    for i in todo:
-        ok, image_id = per_instance(provider, failures, i, provider.create_image, i, names[i], tags(i), dry_run=check_mode)
-        if ok:
-            changed.append(i)
-            if not check_mode:
-                images[i] = {"image_id": image_id, "name": names[i], "state": "pending"}
+    notes = []
+    if source == "snapshots":
+        changed = _from_snapshots(params, check_mode, rt, provider, records, names, tag, todo, tags, images, failures,
+                                  notes, deadline)
+    else:
+        changed = []
+        for i in todo:
+            ok, image_id = per_instance(provider, failures, i, provider.create_image, i, names[i], tags(i), dry_run=check_mode)
+            if ok:
+                changed.append(i)
+                if not check_mode:
+                    images[i] = {"image_id": image_id, "name": names[i], "state": "pending"}
     if check_mode:
         return finish(ids, records, changed, unchanged, failures, "image (check mode)", extra=_extra(images), params=params, rt=rt)
 
-    notes = []
     owner = dict((v["image_id"], i) for i, v in images.items())
     pending = [v["image_id"] for v in images.values() if v["state"] != "available"]
     if params.get("wait") and pending:
-        got = wait_resources(rt, provider.image_states, pending, AVAILABLE, params["wait_timeout"])
+        got = wait_resources(rt, provider.image_states, pending, AVAILABLE, max(0, deadline - rt.clock()))
         for image in images.values():
             if image["image_id"] in got.records:
                 image["state"] = got.records[image["image_id"]]["state"]
@@ -100,6 +182,60 @@ def run(params, check_mode=False, rt=None):
         if got.timed_out:
             notes.append(resource_timeout_message("image", AVAILABLE, got, params["wait_timeout"], owner))
     return finish(ids, records, changed, unchanged, failures, "image", notes=notes, extra=_extra(images), params=params, rt=rt)
+
+
+def _from_snapshots(params, check_mode, rt, provider, records, names, tag, todo, tags, images, failures, notes, deadline):
+    """Images made (or, in check mode, that would be made) from the snapshots tagged `tag`; returns the changed ids."""
+    if not todo:
+        return []
+    by_instance = group_by_instance(provider.find_snapshots({SNAPSHOT_TAG: tag}))
+    live = [i for i in todo if records[i]["state"] not in ("terminated", NOT_FOUND)]
+    disks = in_chunks(provider.disks, live) if live else {}
+    plans = {}
+    predicted = []
+    for i in todo:
+        snaps = by_instance.get(i, [])
+        if not snaps and records[i]["state"] == NOT_FOUND:
+            continue  # not_found_ids: nothing of it is left
+        mapping, pending, problem = plan_mapping(snaps, disks.get(i) if i in live else None)
+        if problem is not None and check_mode and i in live and problem[0] in ("NoSnapshots", "MissingSnapshots"):
+            predicted.append(i)  # instance_snapshot (in a real run, just before) makes the snapshots it lacks
+        elif problem is not None:
+            failures.append(failure(i, problem[0], "%s (snapshot_tag %s)" % (problem[1], tag)))
+        else:
+            plans[i] = (mapping, pending)
+    if predicted:
+        rt.warn("check mode: %d instance(s) have no snapshot tagged %s of every disk yet (%s): their images are predicted "
+                "from the snapshots cloudfleet.lifecycle.instance_snapshot would make" % (len(predicted), tag, ", ".join(predicted)))
+
+    waiting = dict((sid, i) for i, (dummy, pending) in plans.items() for sid in pending)
+    if waiting and check_mode:
+        predicted.extend(i for i in plans if plans[i][1])  # not ready: a dry run could only say so
+        for i in predicted:
+            plans.pop(i, None)
+    elif waiting and not params.get("wait"):
+        for i in sorted(set(waiting.values())):
+            failures.append(failure(i, "SnapshotsNotReady", "its snapshots %s are not completed yet; run again, or with wait: true"
+                                    % ", ".join(s for s in plans.pop(i)[1])))
+    elif waiting:
+        got = wait_resources(rt, provider.snapshot_states, list(waiting), COMPLETED, max(0, deadline - rt.clock()))
+        failures.extend(wait_failures("snapshot", COMPLETED, got, params["wait_timeout"], waiting))
+        for sid in list(got.failed) + list(got.timed_out):
+            plans.pop(waiting[sid], None)
+        if got.timed_out:
+            notes.append(resource_timeout_message("snapshot", COMPLETED, got, params["wait_timeout"], waiting))
+
+    changed = list(predicted)
+    for i in [i for i in todo if i in plans]:
+        mapping = plans[i][0]
+        ok, image_id = per_instance(provider, failures, i, provider.create_image_from_snapshots, names[i], mapping, tags(i),
+                                    image_token(names[i]), dry_run=check_mode)
+        if ok:
+            changed.append(i)
+            if not check_mode:
+                images[i] = {"image_id": image_id, "name": names[i], "state": "pending",
+                             "snapshot_ids": [d["snapshot_id"] for d in mapping]}
+    return [i for i in todo if i in set(changed)]
 
 
 def _extra(images):

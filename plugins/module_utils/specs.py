@@ -69,6 +69,8 @@ def instance_image():
         COMMON_ARGS, _batch_without_force(),
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
+        source=dict(type="str", default="instance", choices=["instance", "snapshots"]),
+        snapshot_tag=dict(type="str"),
         tags=dict(type="dict"),
         delete_snapshots=dict(type="bool", default=False),
     )

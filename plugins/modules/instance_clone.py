@@ -25,6 +25,9 @@ description:
     detaches its root (and deletes it), attaches the recovered root at the source's root device and the other recovered
     volumes at their devices, and starts it. Each step first looks at what is already there, so a second run goes on where
     the first stopped.
+  - On ECS, an instance no image can be made of is cloned from an image made of its snapshots -
+    M(cloudfleet.lifecycle.instance_image) with O(cloudfleet.lifecycle.instance_image#module:source=snapshots) returns its
+    RV(cloudfleet.lifecycle.instance_image#module:image_ids) for O(image_ids); the clone gets the image's data disks too.
   - A per-source failure (no image, no snapshots, a launch refused) fails the task for that id in RV(failures); the other
     sources are still cloned.
 author:
@@ -36,13 +39,16 @@ extends_documentation_fragment:
 options:
   source:
     description:
-      - V(image) launches from O(image_ids); V(snapshots) rebuilds from the snapshots tagged O(snapshot_tag) (EC2 only).
+      - V(image) launches from O(image_ids); V(snapshots) rebuilds from the snapshots tagged O(snapshot_tag) (EC2 only; on
+        ECS make an image from the snapshots with M(cloudfleet.lifecycle.instance_image)
+        O(cloudfleet.lifecycle.instance_image#module:source=snapshots) and launch from it with V(image)).
     type: str
     default: image
     choices: [image, snapshots]
   image_ids:
     description:
-      - For O(source=image), a dict of source instance id to the image id to launch its clone from.
+      - For O(source=image), a dict of source instance id to the image id to launch its clone from - an image of the
+        instance, or on ECS one made from its snapshots (both are what M(cloudfleet.lifecycle.instance_image) returns).
       - Needed only for sources that have no clone yet.
     type: dict
   snapshot_tag:
@@ -86,6 +92,21 @@ EXAMPLES = r"""
     instance_ids: [i-0123456789abcdef0]
     source: snapshots
     snapshot_tag: replace-stuck
+
+- name: No image could be made - on ECS, an image from the snapshots ...
+  cloudfleet.lifecycle.instance_image:
+    cloud: alicloud
+    instance_ids: [i-bp1g6zv0ce8oghu7abcd]
+    name: replace-stuck
+    source: snapshots
+    snapshot_tag: replace-stuck
+  register: from_snapshots
+
+- name: ... and a clone from it
+  cloudfleet.lifecycle.instance_clone:
+    cloud: alicloud
+    instance_ids: [i-bp1g6zv0ce8oghu7abcd]
+    image_ids: "{{ from_snapshots.image_ids }}"
 """
 
 RETURN = r"""

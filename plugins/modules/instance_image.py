@@ -9,17 +9,26 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: instance_image
-short_description: Make an image of EC2 or ECS instances without a reboot, or delete it
+short_description: Make an image of EC2 or ECS instances without a reboot, or from their snapshots (ECS), or delete it
 version_added: 0.2.0
 description:
   - Makes one image of each instance without rebooting it (EC2 C(CreateImage) with C(NoReboot=true); ECS C(CreateImage)
     with C(InstanceId)), so it works on an instance stuck in V(stopping). The image is crash-consistent.
-  - Each image is named C(NAME-INSTANCE_ID) and tagged C(cloudfleet:image-name=NAME) and C(cloudfleet:instance-id).
+  - With O(source=snapshots) (ECS only) the image is made from the disk snapshots M(cloudfleet.lifecycle.instance_snapshot)
+    made with O(snapshot_tag), for an instance no image can be made of - ECS C(CreateImage) with C(DiskDeviceMapping.N) -
+    the system disk's snapshot at C(/dev/xvda) and each data disk's at its device, each disk the size of its snapshot. One
+    snapshot per disk is used (a completed one, the newest); while the instance still exists every one of its disks must
+    have one (else C(MissingSnapshots)), and the snapshots must include the system disk's (else C(NoSnapshots) or
+    C(NoRootSnapshot)). Snapshots still being made are waited for (with O(wait)). The instance itself is not needed - it may
+    be released since its snapshots were made. The image is named C(NAME-INSTANCE_ID-snap), so it never takes the name of a
+    failed image of the instance, and it is tagged C(cloudfleet:snapshot-tag) too.
+  - Each image is named C(NAME-INSTANCE_ID) (C(NAME-INSTANCE_ID-snap) from snapshots) and tagged
+    C(cloudfleet:image-name=NAME) and C(cloudfleet:instance-id).
     The name makes it idempotent - an image of that name (being created or available) is found and not made again.
   - Waits until the images are available; a timeout fails the task and names the images and their instances.
   - An image that failed is reported for its instance; delete it with O(state=absent) and run again.
   - O(state=absent) deletes the images of that O(name) (EC2 C(DeregisterImage), and with O(delete_snapshots) its snapshots;
-    ECS C(DeleteImage)). The instances need not exist any more.
+    ECS C(DeleteImage)); with O(source=snapshots), the images made from snapshots. The instances need not exist any more.
   - A per-instance error (for example an instance no image can be made of) fails the task for that id in RV(failures);
     images of the other instances are still made.
 author:
@@ -41,6 +50,21 @@ options:
     type: str
     default: present
     choices: [present, absent]
+  source:
+    description:
+      - V(instance) images the instance itself.
+      - V(snapshots) (O(cloud=alicloud) only) makes the image from the instance's disk snapshots tagged O(snapshot_tag).
+        On EC2, rebuild an instance no image can be made of with
+        M(cloudfleet.lifecycle.instance_clone) O(cloudfleet.lifecycle.instance_clone#module:source=snapshots) instead.
+    type: str
+    default: instance
+    choices: [instance, snapshots]
+  snapshot_tag:
+    description:
+      - For O(source=snapshots), the O(cloudfleet.lifecycle.instance_snapshot#module:snapshot_tag) the instances' snapshots carry.
+        Required with O(state=present).
+      - Starts with a letter; 2 to 100 letters, digits, C(.), C(_) or C(-).
+    type: str
   tags:
     description:
       - Extra tags for the images (EC2 also tags their snapshots). Keys may not start with C(aws:), C(acs:), C(aliyun) or
@@ -55,7 +79,10 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Sends C(CreateImage) (or C(DeregisterImage) / C(DeleteImage)) with C(DryRun).
+    description:
+      - Sends C(CreateImage) (or C(DeregisterImage) / C(DeleteImage)) with C(DryRun).
+      - With O(source=snapshots), an instance whose disks have no snapshots yet (or whose snapshots are not completed) is
+        predicted changed with a warning - a dry run cannot check snapshots that do not exist yet.
 seealso:
   - module: cloudfleet.lifecycle.instance_clone
   - module: cloudfleet.lifecycle.instance_snapshot
@@ -76,6 +103,30 @@ EXAMPLES = r"""
     region: us-east-1
     instance_ids: "{{ stuck_ids }}"
     image_ids: "{{ images.image_ids }}"
+
+- name: No image can be made of an ECS instance - snapshot every disk ...
+  cloudfleet.lifecycle.instance_snapshot:
+    cloud: alicloud
+    region: cn-hangzhou
+    instance_ids: "{{ stuck_ids }}"
+    snapshot_tag: replace-stuck
+
+- name: ... and make the image from those snapshots (found again by its name, replace-stuck-ID-snap)
+  cloudfleet.lifecycle.instance_image:
+    cloud: alicloud
+    region: cn-hangzhou
+    instance_ids: "{{ stuck_ids }}"
+    name: replace-stuck
+    source: snapshots
+    snapshot_tag: replace-stuck
+  register: images_from_snapshots
+
+- name: Launch replacements from those images
+  cloudfleet.lifecycle.instance_clone:
+    cloud: alicloud
+    region: cn-hangzhou
+    instance_ids: "{{ stuck_ids }}"
+    image_ids: "{{ images_from_snapshots.image_ids }}"
 
 - name: Delete the images (and their EBS snapshots) afterwards
   cloudfleet.lifecycle.instance_image:
@@ -193,11 +244,18 @@ images:
       description: The image id.
       type: str
     name:
-      description: The image name, C(NAME-INSTANCE_ID).
+      description: The image name, C(NAME-INSTANCE_ID) (C(NAME-INSTANCE_ID-snap) with O(source=snapshots)).
       type: str
     state:
       description: V(pending), V(available), V(failed), or V(absent) once deleted.
       type: str
+    snapshot_ids:
+      description:
+        - The snapshots behind the image (EC2 C(BlockDeviceMappings), ECS C(DiskDeviceMappings)), the system disk's first
+          for an image made from snapshots; left out when the cloud has not said yet.
+      type: list
+      elements: str
+      returned: when known
 image_ids:
   description: Per instance id, its image id; give it to M(cloudfleet.lifecycle.instance_clone) as O(cloudfleet.lifecycle.instance_clone#module:image_ids).
   returned: always

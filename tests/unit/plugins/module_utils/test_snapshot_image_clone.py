@@ -290,3 +290,181 @@ def test_clone_snapshots_source_is_ec2_only():
     with pytest.raises(InputError) as exc:
         clone.validate(clone_params([ecs_id(1)], cloud="alicloud", source="snapshots", snapshot_tag="t1"))
     assert "cloud=aws only" in exc.value.message
+
+
+# ---------------------------------------------------------------- image from snapshots (ECS)
+
+def snap(sid, volume, state="completed", root=False, device=None, created="2026-01-01T00:00:00Z", size=20):
+    return {"snapshot_id": sid, "volume_id": volume, "state": state, "root": root, "device": device, "created": created,
+            "size": size}
+
+
+def test_plan_mapping_puts_the_system_disk_first_and_data_disks_at_their_devices():
+    snaps = [snap("s-3", "d-c", device="/dev/xvdc", size=60), snap("s-1", "d-a", root=True, device="/dev/xvda"),
+             snap("s-2", "d-b", device="/dev/xvdb", size=40)]
+    mapping, pending, problem = image.plan_mapping(snaps)
+    assert problem is None and pending == []
+    assert mapping == [{"snapshot_id": "s-1", "type": "system", "device": "/dev/xvda", "size": 20},
+                       {"snapshot_id": "s-2", "type": "data", "device": "/dev/xvdb", "size": 40},
+                       {"snapshot_id": "s-3", "type": "data", "device": "/dev/xvdc", "size": 60}]
+
+
+def test_plan_mapping_takes_one_snapshot_per_disk_completed_then_newest_and_never_one_in_error():
+    snaps = [snap("s-old", "d-a", root=True, created="2026-01-01T00:00:00Z"),
+             snap("s-new", "d-a", root=True, created="2026-01-02T00:00:00Z"),
+             snap("s-newer", "d-a", root=True, state="pending", created="2026-01-03T00:00:00Z"),
+             snap("s-bad", "d-b", state="error", device="/dev/xvdb"), snap("s-b", "d-b", state="pending", device="/dev/xvdb")]
+    mapping, pending, problem = image.plan_mapping(snaps)
+    assert problem is None
+    assert [m["snapshot_id"] for m in mapping] == ["s-new", "s-b"] and pending == ["s-b"]
+
+
+def test_plan_mapping_leaves_a_device_ecs_would_refuse_to_ecs():
+    mapping, dummy, problem = image.plan_mapping([snap("s-1", "d-a", root=True, device="/dev/vda"),
+                                                  snap("s-2", "d-b", device="/dev/sdb")])
+    assert problem is None and [m["device"] for m in mapping] == ["/dev/xvda", None]
+
+
+def test_plan_mapping_knows_the_system_disk_from_the_instance_disks_too():
+    disks = [{"volume_id": "d-a", "device": "/dev/xvda", "root": True}, {"volume_id": "d-b", "device": "/dev/xvdb", "root": False}]
+    mapping, dummy, problem = image.plan_mapping([snap("s-2", "d-b"), snap("s-1", "d-a")], disks)
+    assert problem is None and [(m["snapshot_id"], m["type"]) for m in mapping] == [("s-1", "system"), ("s-2", "data")]
+
+
+@pytest.mark.parametrize("snaps, disks, code", [
+    ([], None, "NoSnapshots"),
+    ([snap("s-1", "d-a", state="error", root=True)], None, "NoSnapshots"),
+    ([snap("s-2", "d-b", device="/dev/xvdb")], None, "NoRootSnapshot"),
+    ([snap("s-1", "d-a", root=True), snap("s-2", "d-b", root=True)], None, "NoRootSnapshot"),
+    ([snap("s-1", "d-a", root=True)], [{"volume_id": "d-a", "root": True}, {"volume_id": "d-b", "device": "/dev/xvdb"}],
+     "MissingSnapshots"),
+])
+def test_plan_mapping_problems(snaps, disks, code):
+    mapping, pending, problem = image.plan_mapping(snaps, disks)
+    assert (mapping, pending, problem[0]) == ([], [], code)
+
+
+def test_image_names_keep_the_two_sources_apart_and_the_token_is_short():
+    assert image.image_name("rs", "i-1") == "rs-i-1" and image.image_name("rs", "i-1", "snapshots") == "rs-i-1-snap"
+    long_name = image.image_name("a" * 100, ecs_id(1), "snapshots")
+    assert len(long_name) <= 128  # ECS ImageName: 2 to 128 characters
+    assert image.image_token(long_name) == image.image_token(long_name) and len(image.image_token(long_name)) <= 64
+
+
+class EcsResourceProvider(ResourceProvider):
+    """The ECS side: CreateImage from DiskDeviceMapping, snapshots that know their disk's type and size."""
+
+    def __init__(self, **kwargs):
+        super().__init__(cloud="alicloud", **kwargs)
+        self.mappings = {}
+
+    def disks(self, ids):
+        return dict((i, [{"volume_id": "d-%s-%d" % (i, n), "disk_id": "d-%s-%d" % (i, n), "device": "/dev/xvd%s" % "ab"[n],
+                          "root": n == 0} for n in range(2)]) for i in ids if i in self.instances)
+
+    def snapshot_dry_run_supported(self):
+        return False
+
+    def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
+        made = super().create_snapshots(instance_id, disks, whole, tags, dry_run)
+        for s in made:
+            self.snapshots[s["snapshot_id"]].update(root=s["device"] == "/dev/xvda", size=20)
+        return [dict(self.snapshots[s["snapshot_id"]]) for s in made]
+
+    def create_image_from_snapshots(self, name, mapping, tags, client_token, dry_run=False):
+        self.calls.append(("create_image_from_snapshots", [name], dry_run))
+        if dry_run:
+            return None
+        image_id = "m-%d" % (len(self.images) + 1)
+        self.images[name] = {"image_id": image_id, "name": name, "state": "pending",
+                             "snapshot_ids": [d["snapshot_id"] for d in mapping], "tags": tags}
+        self.mappings[name] = mapping
+        return image_id
+
+
+def ecs_fleet(n):
+    ids = [ecs_id(k + 1) for k in range(n)]
+    instances = {}
+    for i in ids:
+        inst = FakeInstance("stopping")
+        inst.tags = {"team": "db"}
+        instances[i] = inst
+    return ids, EcsResourceProvider(instances=instances)
+
+
+def image_params(ids, **kwargs):
+    base = params(cloud="alicloud", instance_ids=ids, name="rs", state="present", source="snapshots", snapshot_tag="rs",
+                  tags=None, delete_snapshots=False)
+    base.update(kwargs)
+    return base
+
+
+def test_image_from_snapshots_made_once_then_found_by_name():
+    ids, provider = ecs_fleet(1)
+    snapshot.run(params(cloud="alicloud", instance_ids=ids, snapshot_tag="rs", tags=None), rt=runtime(provider))
+    first = image.run(image_params(ids), rt=runtime(provider))
+    name = "rs-%s-snap" % ids[0]
+    assert first["changed_ids"] == ids and first["images"][ids[0]]["name"] == name
+    assert first["images"][ids[0]]["state"] == "available"
+    assert first["images"][ids[0]]["snapshot_ids"] == sorted(provider.snapshots)
+    assert [(d["type"], d["device"]) for d in provider.mappings[name]] == [("system", "/dev/xvda"), ("data", "/dev/xvdb")]
+    assert provider.images[name]["tags"] == {"Name": name, "cloudfleet:image-name": "rs", "cloudfleet:instance-id": ids[0],
+                                             "cloudfleet:snapshot-tag": "rs"}
+    provider.calls = []
+    second = image.run(image_params(ids), rt=runtime(provider))
+    assert second["changed"] is False and second["image_ids"] == first["image_ids"]
+    assert provider.calls_of("create_image_from_snapshots") == []
+
+
+def test_image_from_snapshots_of_a_released_instance_still_works():
+    ids, provider = ecs_fleet(1)
+    snapshot.run(params(cloud="alicloud", instance_ids=ids, snapshot_tag="rs", tags=None), rt=runtime(provider))
+    provider.instances[ids[0]].state = "gone"  # ECS forgets a released instance; its snapshots stay
+    result = image.run(image_params(ids), rt=runtime(provider))
+    assert result["changed_ids"] == ids and result["not_found_ids"] == []
+
+
+def test_image_from_snapshots_refuses_an_instance_with_a_disk_not_snapshotted():
+    ids, provider = ecs_fleet(2)
+    snapshot.run(params(cloud="alicloud", instance_ids=ids, snapshot_tag="rs", tags=None), rt=runtime(provider))
+    lost = [sid for sid, s in provider.snapshots.items() if s["tags"]["cloudfleet:instance-id"] == ids[0] and not s["root"]]
+    provider.snapshots[lost[0]]["state"] = "error"
+    with pytest.raises(TaskFailure) as exc:
+        image.run(image_params(ids), rt=runtime(provider))
+    assert [(f["id"], f["code"]) for f in exc.value.failures] == [(ids[0], "MissingSnapshots")]
+    assert list(exc.value.result["image_ids"]) == [ids[1]]
+
+
+def test_image_from_snapshots_waits_for_pending_snapshots_or_says_they_are_not_ready():
+    ids, provider = ecs_fleet(1)
+    snapshot.run(params(cloud="alicloud", instance_ids=ids, snapshot_tag="rs", tags=None, wait=False), rt=runtime(provider))
+    assert {s["state"] for s in provider.snapshots.values()} == {"pending"}
+    with pytest.raises(TaskFailure) as exc:
+        image.run(image_params(ids, wait=False), rt=runtime(provider))
+    assert exc.value.failures[0]["code"] == "SnapshotsNotReady" and provider.images == {}
+    result = image.run(image_params(ids), rt=runtime(provider))  # wait: the fake's snapshots complete when read
+    assert result["changed_ids"] == ids
+
+
+def test_image_from_snapshots_check_mode_dry_runs_or_predicts_and_makes_nothing():
+    ids, provider = ecs_fleet(2)
+    snapshot.run(params(cloud="alicloud", instance_ids=ids[:1], snapshot_tag="rs", tags=None), rt=runtime(provider))
+    rt = runtime(provider)
+    result = image.run(image_params(ids), check_mode=True, rt=rt)
+    assert result["changed_ids"] == ids and provider.images == {}
+    assert provider.calls_of("create_image_from_snapshots") == [("create_image_from_snapshots", ["rs-%s-snap" % ids[0]], True)]
+    assert any(ids[1] in w and "predicted" in w for w in rt.warnings)
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(cloud="aws", instance_ids=[aws_id(1)]), "cloud=alicloud only"),
+    (dict(snapshot_tag=None), "snapshot_tag"),
+    (dict(snapshot_tag="no way"), "snapshot_tag"),
+    (dict(source="instance"), "goes with source: snapshots"),
+])
+def test_image_from_snapshots_input_errors_before_any_call(args, message):
+    p = image_params([ecs_id(1)])
+    p.update(args)
+    with pytest.raises(InputError) as exc:
+        image.run(p, rt=runtime(None))
+    assert message in exc.value.message
