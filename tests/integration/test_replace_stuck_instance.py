@@ -107,19 +107,155 @@ def test_ec2_volume_swap_when_no_image_can_be_made(cloud, run_play):
     assert len(launches(cloud)) == 1
 
 
-def test_ecs_without_an_image_is_reported_unresolved_and_not_released(cloud, run_play):
-    if cloud.is_aws:
-        return
-    stuck = cloud.launch(1)[0]
+# ---- ECS without an image: an image made from snapshots of every disk (CreateImage with DiskDeviceMapping)
+
+def launch_ecs_with_data_disk(cloud, tags):
+    """One running ECS instance with a system disk and a 50 GiB data disk, tagged."""
+    from alibabacloud_ecs20140526 import models as m
+
+    from sandbox.fleet import ECS_IMAGE, ECS_SECURITY_GROUP, ECS_TYPE, ECS_VSWITCH, ecs_client
+
+    response = ecs_client(cloud.env).run_instances(m.RunInstancesRequest(
+        region_id=cloud.region, image_id=ECS_IMAGE, instance_type=ECS_TYPE, v_switch_id=ECS_VSWITCH,
+        security_group_id=ECS_SECURITY_GROUP, data_disk=[m.RunInstancesRequestDataDisk(size=50)],
+        tag=[m.RunInstancesRequestTag(key=k, value=v) for k, v in tags.items()]))
+    [instance_id] = response.body.instance_id_sets.instance_id_set
+    cloud.wait([instance_id], {"running"})
+    return instance_id
+
+
+def stuck_without_image(cloud, tags=None):
+    """An ECS instance with two disks, held in stopping, no image of it can be made."""
+    stuck = launch_ecs_with_data_disk(cloud, tags or {"team": "db"})
     cloud.stuck([stuck], "stopping")
     cloud.stop([stuck])
     control(cloud.url, "image_failures", {"instance_ids": [stuck]})
     cloud.reset_calls()
+    return stuck
+
+
+def ok(calls):
+    """The calls ECS answered with success (not a dry run)."""
+    return [c for c in calls if c["status"] == 200 and is_mutating(c)]
+
+
+def mapping_of(call):
+    """{N: {SnapshotId, DiskType, Device}} of a CreateImage call's DiskDeviceMapping.N.*."""
+    out = {}
+    for key, value in call["params"].items():
+        if key.startswith("DiskDeviceMapping."):
+            dummy, n, field = key.split(".")
+            out.setdefault(int(n), {})[field] = value
+    return [out[n] for n in sorted(out)]
+
+
+
+def test_ecs_without_an_image_rebuilds_from_an_image_of_its_snapshots(cloud, run_play):
+    """The no-image path on ECS: CreateImage of the instance fails; every disk is snapshotted, one image is made
+    from those snapshots (DiskDeviceMapping), one clone launched from it, verified running, the stuck one released.
+    A second run changes nothing and launches nothing."""
+    if cloud.is_aws:
+        return
+    stuck = stuck_without_image(cloud)
+    disks = {d.id: d for d in cloud.emulator.model.disks.values() if d.instance_id == stuck}
+    source = cloud.emulator.model.instances[stuck]
     run = run_play(role_tasks(cloud, [stuck]))
+    assert run.rc == 0, run.output
+    summary = run.result("summary")["replace_stuck_instance_result"]
+    clone_id = summary["replaced"][stuck]
+    assert (summary["from_snapshots"], summary["unresolved"], summary["released"]) == ([stuck], [], [stuck])
+    assert [f["code"] for f in summary["failures"]] == ["IncorrectInstanceStatus"]  # the image of the instance
+
+    # snapshots of every disk, one each
+    snapshots = ok(cloud.calls("CreateSnapshot"))
+    assert sorted(c["params"]["DiskId"] for c in snapshots) == sorted(disks)
+    made = {s.id: s for s in cloud.emulator.model.snapshots.values() if s.disk.id in disks}
+    assert len(made) == 2
+    # one image, from those snapshots: the system disk's at /dev/xvda, the data disk's at its device
+    [from_instance] = [c for c in cloud.calls("CreateImage") if c["params"].get("InstanceId")]
+    assert from_instance["error_code"] == "IncorrectInstanceStatus"
+    [create] = ok(cloud.calls("CreateImage"))
+    system = [sid for sid, snap in made.items() if snap.disk.type == "system"]
+    data = [sid for sid, snap in made.items() if snap.disk.type == "data"]
+    assert mapping_of(create) == [{"SnapshotId": system[0], "DiskType": "system", "Device": "/dev/xvda"},
+                                  {"SnapshotId": data[0], "DiskType": "data", "Device": "/dev/xvdb"}]
+    assert create["params"]["ImageName"] == "replace-stuck-%s-snap" % stuck
+    images = [i for i in cloud.emulator.model.images.values() if i.owner == "self"]
+    assert len(images) == 1 and [m["snapshot_id"] for m in images[0].disk_mappings] == system + data
+    # one clone, running, with the source's type and tags, and the image's disks
+    assert len(ok(launches(cloud))) == 1 and clones_of(cloud, stuck) == [clone_id]
+    clone = cloud.emulator.model.instances[clone_id]
+    assert (clone.instance_type, clone.image_id) == (source.instance_type, images[0].id)
+    assert clone.tags == {"team": "db", "cloudfleet:clone-of": stuck}
+    assert cloud.states([clone_id])[clone_id] == "running"
+    clone_disks = sorted((d.type, d.device, d.size, d.source_snapshot) for d in cloud.emulator.model.disks.values()
+                         if d.instance_id == clone_id)
+    assert clone_disks == [("data", "/dev/xvdb", 50, data[0]), ("system", "/dev/xvda", 20, system[0])]
+    assert cloud.states([stuck])[stuck] == "terminated"  # released: ECS forgets it
+
+    cloud.reset_calls()
+    again = run_play(role_tasks(cloud, [stuck]))
+    assert again.rc == 0, again.output
+    result = again.result("summary")["replace_stuck_instance_result"]
+    assert (result["not_found"], result["replaced"], result["unresolved"]) == ([stuck], {}, [])
+    assert [c for c in cloud.calls() if is_mutating(c)] == []
+    assert [r["task"] for r in again.records if r["status"] == "changed"] == []
+
+
+def test_ecs_no_image_path_interrupted_resumes_without_a_second_clone_or_image(cloud, run_play):
+    """Ended after the image step, then after the clone step, then run to the end: over the three runs one
+    snapshot per disk, one image from them, one clone."""
+    if cloud.is_aws:
+        return
+    stuck = stuck_without_image(cloud)
+    first = run_play(role_tasks(cloud, [stuck], replace_stuck_instance_stop_after="image"))
+    assert first.rc == 0, first.output
+    assert len(ok(cloud.calls("CreateSnapshot"))) == 2 and len(ok(cloud.calls("CreateImage"))) == 1
+    assert launches(cloud) == [] and cloud.states([stuck])[stuck] == "stopping"
+
+    second = run_play(role_tasks(cloud, [stuck], replace_stuck_instance_stop_after="clone"))
+    assert second.rc == 0, second.output
+    assert len(clones_of(cloud, stuck)) == 1 and cloud.states([stuck])[stuck] == "stopping"
+
+    third = run_play(role_tasks(cloud, [stuck]))
+    assert third.rc == 0, third.output
+    summary = third.result("summary")["replace_stuck_instance_result"]
+    assert summary["replaced"] == {stuck: clones_of(cloud, stuck)[0]} and summary["from_snapshots"] == [stuck]
+    assert cloud.states([stuck])[stuck] == "terminated"
+    # over the three runs: one snapshot per disk, one image, one launch
+    assert len(ok(cloud.calls("CreateSnapshot"))) == 2
+    assert len(ok(cloud.calls("CreateImage"))) == 1
+    assert len(ok(launches(cloud))) == 1
+
+
+def test_no_image_path_in_check_mode_says_what_would_happen_and_makes_no_mutating_call(cloud, run_play):
+    """Both clouds: the image of the instance would fail, the fallback would take it (planned), nothing is sent
+    but reads and dry runs."""
+    if cloud.is_aws:
+        stuck = cloud.launch(1)[0]
+        cloud.stuck([stuck], "stopping")
+        cloud.stop([stuck])
+        control(cloud.url, "image_failures", {"instance_ids": [stuck]})
+        cloud.reset_calls()
+    else:
+        stuck = stuck_without_image(cloud)
+    run = run_play(role_tasks(cloud, [stuck]), check=True)
+    assert run.rc == 0, run.output
+    summary = run.result("summary")["replace_stuck_instance_result"]
+    assert (summary["planned"], summary["replaced"], summary["unresolved"]) == ([stuck], {}, [])
+    assert [c for c in cloud.calls() if is_mutating(c)] == []
+    assert cloud.states([stuck])[stuck] == "stopping" and launches(cloud) == []
+
+
+def test_ecs_without_an_image_and_without_the_fallback_is_reported_unresolved(cloud, run_play):
+    if cloud.is_aws:
+        return
+    stuck = stuck_without_image(cloud)
+    run = run_play(role_tasks(cloud, [stuck], replace_stuck_instance_fallback=False))
     assert run.rc != 0
     assert "not replaced" in run.output and stuck in run.output
     assert cloud.states([stuck])[stuck] == "stopping"
-    assert launches(cloud) == []
+    assert launches(cloud) == [] and ok(cloud.calls("CreateSnapshot")) == []
 
 
 def test_bad_role_variable_fails_before_any_call(cloud, run_play):
