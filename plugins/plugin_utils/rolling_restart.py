@@ -18,9 +18,10 @@ The rate control is instance_command's (module_utils/rate_control.py): concurren
 number or a percentage of all the targets (rounded down); when the errors so far exceed max_errors, no new
 wave starts and the rest are not_started, with the same words ("stopped after wave 2 of 4: 2 errors >
 max_errors 1"), and a target in a state the action cannot take is an error before wave 1, as a target
-that is not running is for instance_command ("stopped before wave 1 of 3: ..."). Here the waves run over the whole fleet, both clouds in one run, so one error budget
-holds for all of it. A call that fails as a whole (credentials, endpoint, an error of every id) also
-stops the run: nothing says what the next wave's call would do.
+that is not running is for instance_command ("stopped before wave 1 of 3: ..."). Here the waves run
+over the whole fleet, both clouds in one run, so one error budget holds for all of it. A call that fails
+as a whole (credentials, endpoint, throttling after the retries) also stops the run: nothing says what
+the next wave's call would do.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -224,13 +225,13 @@ def waves(plan_, read_results):
         state = states.get((target["cloud"], target["region"], target["id"]))
         group = {"cloud": target["cloud"], "region": target["region"], "wave": None}
         if state is None or state == NOT_FOUND_STATE:
-            rows.append(_not_found_row(out, group, target["id"]))
+            rows.append(_not_found_row(group, target["id"]))
         elif state in IN_WAVES[action]:
             in_waves.append(target)
         elif action == "start" and state == "running":
-            rows.append(_row(out, group, target["id"], "planned" if out["check_mode"] else "succeeded", state=state))
+            rows.append(_row(group, target["id"], "planned" if out["check_mode"] else "succeeded", state=state))
         else:
-            rows.append(_row(out, group, target["id"], "failed", step="read", error_code="IncorrectInstanceState",
+            rows.append(_row(group, target["id"], "failed", step="read", error_code="IncorrectInstanceState",
                              error_message=_wrong_state_message(action, state), state=state))
     out["waves"] = []
     for number, wave in enumerate(plan_waves(in_waves, _limit(out["concurrency"]).value) if in_waves else [], 1):
@@ -291,7 +292,7 @@ def start_groups(groups, stop_results):
     return out
 
 
-def _row(plan_, group, instance_id, status, **fields):
+def _row(group, instance_id, status, **fields):
     row = {"id": instance_id, "cloud": group["cloud"], "region": group["region"], "wave": group["wave"], "status": status,
            "changed": False, "step": None, "error_code": None, "error_message": None, "request_id": None, "state": None,
            "reboot": None}
@@ -299,8 +300,8 @@ def _row(plan_, group, instance_id, status, **fields):
     return row
 
 
-def _not_found_row(plan_, group, instance_id):
-    return _row(plan_, group, instance_id, "not_found", error_code=NOT_FOUND_CODE, state=NOT_FOUND_STATE,
+def _not_found_row(group, instance_id):
+    return _row(group, instance_id, "not_found", error_code=NOT_FOUND_CODE, state=NOT_FOUND_STATE,
                 error_message="the cloud does not know this instance in %s %s: nothing was done to it"
                 % (group["cloud"], group["region"] or "(default region)"))
 
@@ -351,12 +352,12 @@ def _group_rows(plan_, group, registered):
             reboot = (result.get("reboots") or {}).get(instance_id, reboot)
         if error is not None:
             step, code, message, request_id = error
-            rows.append(_row(plan_, group, instance_id, "failed", changed=changed, step=step, error_code=code,
+            rows.append(_row(group, instance_id, "failed", changed=changed, step=step, error_code=code,
                              error_message=message, request_id=request_id, state=state, reboot=reboot))
         elif not_found:
-            rows.append(_not_found_row(plan_, group, instance_id))
+            rows.append(_not_found_row(group, instance_id))
         else:
-            rows.append(_row(plan_, group, instance_id, "planned" if plan_["check_mode"] else "succeeded", changed=changed,
+            rows.append(_row(group, instance_id, "planned" if plan_["check_mode"] else "succeeded", changed=changed,
                              state=state, reboot=reboot))
     return rows, problems
 
@@ -439,7 +440,7 @@ def summary(run, plan_):
         for group in wave["groups"]:
             for instance_id in group["instance_ids"]:
                 decided[(group["cloud"], group["region"], instance_id)] = _row(
-                    plan_, group, instance_id, "not_started", error_message="not started: %s" % reason)
+                    group, instance_id, "not_started", error_message="not started: %s" % reason)
         waves.append({"wave": wave["wave"], "status": "not_started", "errors": 0, "instance_ids": list(wave["instance_ids"]),
                       "groups": [dict((k, g[k]) for k in ("cloud", "region", "instance_ids")) for g in wave["groups"]]})
     rows = [decided[(t["cloud"], t["region"], t["id"])] for t in plan_["targets"]]
