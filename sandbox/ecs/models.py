@@ -54,6 +54,10 @@ Fidelity to the ECS API reference (each rule cites its source next to the code):
 - A security lock (OperationLocks.LockReason "security", set by the control API) refuses what
   doc 25695 and the actions' own references refuse, with InstanceLockedForSecurity (403); see
   `_check_lock` for the list and the one conflict between the sources.
+- CreateSnapshot and CreateImage from an instance (InstanceId) refuse an instance that is not Running or
+  Stopped (a Pending, Starting or Stopping one: one held in Stopping too) with 400 IncorrectInstanceStatus, as
+  their references and error tables say; CreateSnapshot also a disk whose instance has never been started. See
+  `_check_snapshot_instance` and `create_image`.
 - Subscription (PrePaid) instances have an ExpiredTime; release and auto-release refuse them with
   ChargeTypeViolation (403); when ExpiredTime passes they read Stopped (doc 25380: "Expired ...
   Stopped") and StartInstance(s) refuse them with InstanceExpired (403).
@@ -1089,20 +1093,51 @@ class EcsModel:
         items, paging = page.apply(pool)
         return [self._render_disk(d) for d in items], paging
 
+    # CreateSnapshot (API reference, doc 25524: https://www.alibabacloud.com/help/en/doc-detail/25524.htm, and its
+    # Chinese copy help.aliyun.com/document_detail/25524.htm): "you cannot create snapshots for a disk" when "the ECS
+    # instance to which the disk is attached has never been started" or "is not in the Stopped (Stopped) or Running
+    # (Running) state", or is locked for security. Codes, HTTP statuses and messages are its error table's, the same
+    # in the English and the Chinese copy of the reference's source (github.com/zxc916684603/ecs, "intl.en-US/API
+    # Reference/Snapshots/CreateSnapshot.md" and "intl.zh-CN/API参考/快照/CreateSnapshot.md"); an older version of the
+    # Chinese table says what 400 IncorrectInstanceStatus is for: "磁盘挂载的实例必须处于已停止（Stopped）或者运行中
+    # （Running）状态" (the instance the disk is attached to must be Stopped or Running).
+    SNAPSHOT_STATUSES = (RUNNING, STOPPED)
+
+    def _check_snapshot_instance(self, inst):
+        """The instance rules of CreateSnapshot for a disk attached to `inst` (settled), in this order:
+
+        - a security lock: InstanceLockedForSecurity (403), see `_check_lock`;
+        - not Running or Stopped (Pending, Starting, Stopping): 400 IncorrectInstanceStatus "The current status of the
+          resource does not support this operation." (the error table). An instance that has never been started is
+          Pending or Starting here (RunInstances starts what it launches), so this is its answer too;
+        - Running or Stopped but never started (StartTime empty; the reference's "has never been started"): 403
+          IncorrectDiskStatus.NeverUsed "The specified disk has never been used after creating.", the table's code
+          for a disk that was never used. The sandbox has no CreateInstance (the call that leaves an instance Stopped
+          without ever starting it, doc 25380), so only a state file can hold such an instance.
+
+        Not modelled: "about one hour" of data loading after RunInstances or ReplaceSystemDisk (the older reference;
+        the current one no longer lists it) - the sandbox snapshots a disk as soon as its instance has run, so tests
+        need no hour of clock; a disk never attached (IncorrectDiskStatus.NeverAttached) - every sandbox disk is made
+        with its instance and removed with it; the snapshot already being made (IncorrectDiskStatus.CreatingSnapshot)
+        and the 256 manual snapshots a disk may keep (QuotaExceed.Snapshot)."""
+        self._check_lock(inst)
+        if inst.status not in self.SNAPSHOT_STATUSES:
+            raise EcsError("IncorrectInstanceStatus", 400, "The current status of the resource does not support this "
+                                                           "operation.")
+        if inst.started is None:
+            raise EcsError("IncorrectDiskStatus.NeverUsed", 403, "The specified disk has never been used after creating.")
+
     @_locked
     def create_snapshot(self, disk_id, name=None, tags=None):
         """CreateSnapshot has no RegionId (SDK CreateSnapshotRequest): the disk is found in any region,
-        and the snapshot is in the disk's region.
-
-        Looser than ECS on purpose: the CreateSnapshot reference refuses a disk whose instance "is not in
-        the Stopped or Running state" (and CreateImage from an instance wants Running or Stopped too); the
-        sandbox snapshots and images an instance held in Stopping, so that replace_stuck_instance's
-        procedures can be rehearsed at all."""
+        and the snapshot is in the disk's region. The disk's instance must allow it (`_check_snapshot_instance`):
+        an instance held in Stopping (control: stuck) is refused, as ECS refuses it."""
         disk = self.disks.get(disk_id)
-        if disk is None:
+        inst = self.instances.get(disk.instance_id) if disk is not None else None  # a disk goes with its instance
+        if inst is None:
             raise EcsError("InvalidDiskId.NotFound", 404, f"The specified DiskId {disk_id} does not exist.")
-        if disk.instance_id in self.instances:  # the disk is In_use on its instance (see _check_lock)
-            self._check_lock(self.instances[disk.instance_id])
+        self._settle(inst)
+        self._check_snapshot_instance(inst)
         now = self._now()
         snap = Snapshot(self._new_id("s-", self.snapshots), self._next_seq(), name or "", disk, dict(tags or {}),
                         now, now + float(self.ctx.transition_seconds), region=disk.region)
@@ -1267,8 +1302,17 @@ class EcsModel:
         if instance_id:
             inst = self._get(instance_id, region)
             self._check_lock(inst)
-            if instance_id in self.image_failures:
-                raise EcsError("IncorrectInstanceStatus", 403, f"The instance {instance_id} cannot be imaged: "
+            # Method 1: "The instance must be in the Running (Running) or Stopped (Stopped) state" (reference, doc
+            # 25535); its error table: 400 IncorrectInstanceStatus "The current status of the instance does not
+            # support this operation.", "The status of the specified instance must be Running or Stopped." (the
+            # English and Chinese copies of the reference's source, github.com/zxc916684603/ecs "intl.en-US/API
+            # Reference/Images/CreateImage.md", "intl.zh-CN/API参考/镜像/CreateImage.md"). Checked before DryRun
+            # answers (stricter than a reference that does not say), so a dry run predicts the refusal.
+            if inst.status not in (RUNNING, STOPPED):
+                raise EcsError("IncorrectInstanceStatus", 400, "The current status of the instance does not support "
+                                                               "this operation.")
+            if instance_id in self.image_failures:  # the control API's fault: the table's code for a refused instance
+                raise EcsError("IncorrectInstanceStatus", 400, f"The instance {instance_id} cannot be imaged: "
                                                                "its host does not answer (sandbox image failure).")
             source = self.images.get(inst.image_id)
             resolved = None  # the snapshots are made below, once the request has passed

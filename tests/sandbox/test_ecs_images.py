@@ -14,10 +14,12 @@ R = "cn-hangzhou"
 
 def test_image_failure_switch(box, env, ecs):
     failing, fine = launch_ecs(env, 2)
+    advance(box)  # Running: CreateImage wants Running or Stopped
     control(box.ecs_url, "image_failures", {"instance_ids": [failing]})
     with pytest.raises(ClientException) as err:
         ecs.create_image(m.CreateImageRequest(region_id=R, instance_id=failing, image_name="img-a"))
-    assert err.value.code == "IncorrectInstanceStatus"
+    # the CreateImage error table's code for an instance it refuses, with its HTTP status
+    assert (err.value.code, err.value.status_code) == ("IncorrectInstanceStatus", 400)
     assert ecs.create_image(m.CreateImageRequest(region_id=R, instance_id=fine, image_name="img-b")).body.image_id
     box.ecs.reset()
     assert box.ecs.model.image_failures == set()
@@ -47,12 +49,23 @@ def advance(box, seconds=1.0):
     control(box.ecs_url, "clock", {"advance_seconds": seconds})
 
 
-def launch_with_data_disk(ecs, data_size=50):
-    """One instance with a system disk (the image's 20 GiB) and one data disk."""
+def launch_with_data_disk(box, ecs, data_size=50, running=True):
+    """One instance with a system disk (the image's 20 GiB) and one data disk; brought to Running (CreateSnapshot
+    and CreateImage want a Running or Stopped instance that has been started), unless `running=False`."""
     request = m.RunInstancesRequest(region_id=R, image_id=ECS_IMAGE, instance_type=ECS_TYPE, v_switch_id=ECS_VSWITCH,
                                     security_group_id=ECS_SECURITY_GROUP,
                                     data_disk=[m.RunInstancesRequestDataDisk(size=data_size, category="cloud_essd")])
-    return ecs.run_instances(request).body.instance_id_sets.instance_id_set[0]
+    instance_id = ecs.run_instances(request).body.instance_id_sets.instance_id_set[0]
+    if running:
+        advance(box)
+        assert status_of(ecs, instance_id) == "Running"
+    return instance_id
+
+
+def status_of(ecs, instance_id):
+    [record] = ecs.describe_instances(m.DescribeInstancesRequest(region_id=R, instance_ids=json.dumps([instance_id]))
+                                      ).body.instances.instance
+    return record.status
 
 
 def disks_of(ecs, instance_id):
@@ -83,7 +96,7 @@ def mapping(snapshot_id=None, disk_type=None, device=None, size=None):
 def test_image_from_the_system_disk_snapshot_id(box, ecs):
     """Method 2: SnapshotId of a system disk snapshot; a data disk's is refused (error table: 403 OperationDenied
     "The specified snapshot is not from system disk.")."""
-    source = launch_with_data_disk(ecs)
+    source = launch_with_data_disk(box, ecs)
     snaps = snapshot_disks(ecs, source)
     advance(box)
     image_id = ecs.create_image(m.CreateImageRequest(region_id=R, snapshot_id=snaps["system"], image_name="from-sys")).body.image_id
@@ -99,7 +112,7 @@ def test_image_from_a_disk_device_mapping_launches_clones_with_those_disks(box, 
     least the snapshot's (the default). DescribeImages carries DiskDeviceMappings with the snapshot ids;
     RunInstances creates the image's data disks "as the first N data cloud disks" (RunInstancesRequest
     DataDisk.N.Device docstring), then the request's own DataDisk.N."""
-    source = launch_with_data_disk(ecs, data_size=50)
+    source = launch_with_data_disk(box, ecs, data_size=50)
     snaps = snapshot_disks(ecs, source)
     advance(box)
     request = m.CreateImageRequest(region_id=R, image_name="full-image", disk_device_mapping=[
@@ -125,7 +138,7 @@ def test_mapping_devices_default_in_order_and_data_disks_may_be_empty(box, ecs):
     """No Device: the system disk is /dev/xvda and data disks take the free names in order; no SnapshotId:
     an empty data disk of Size GiB (reference: "SnapshotId may not be specified. In this case, an empty data
     disk with a specific size is created"); DiskType defaults to the snapshot's disk type."""
-    source = launch_with_data_disk(ecs, data_size=50)
+    source = launch_with_data_disk(box, ecs, data_size=50)
     snaps = snapshot_disks(ecs, source)
     advance(box)
     image_id = ecs.create_image(m.CreateImageRequest(region_id=R, image_name="defaults", disk_device_mapping=[
@@ -147,7 +160,7 @@ def test_mapping_devices_default_in_order_and_data_disks_may_be_empty(box, ecs):
     ("bad name", "InvalidImageName.Malformed", 400, "wrongly formed"),
 ])
 def test_mapping_errors_are_the_references(box, ecs, case, code, status, words):
-    source = launch_with_data_disk(ecs)
+    source = launch_with_data_disk(box, ecs)
     snaps = snapshot_disks(ecs, source)
     advance(box)
     system, data = snaps["system"], snaps["data"]
@@ -174,7 +187,7 @@ def test_mapping_errors_are_the_references(box, ecs, case, code, status, words):
 def test_an_unfinished_snapshot_is_not_ready_and_a_dry_run_checks_the_mapping(box, ecs):
     """CreateSnapshot reference: "If a snapshot is being created, you cannot use this snapshot to create a custom
     image" - 403 InvalidSnapshotId.NotReady (CreateImage error table), by SnapshotId and by DiskDeviceMapping."""
-    source = launch_with_data_disk(ecs)
+    source = launch_with_data_disk(box, ecs)
     snaps = snapshot_disks(ecs, source)
     for request in (m.CreateImageRequest(region_id=R, image_name="early", snapshot_id=snaps["system"]),
                     m.CreateImageRequest(region_id=R, image_name="early", disk_device_mapping=[mapping(snaps["system"])])):
@@ -191,7 +204,7 @@ def test_an_unfinished_snapshot_is_not_ready_and_a_dry_run_checks_the_mapping(bo
 def test_instance_id_comes_first_and_its_image_maps_a_new_snapshot_of_each_disk(box, ecs):
     """Priority InstanceId > DiskDeviceMapping > SnapshotId; from an instance, "a snapshot is created for each
     disk of the instance" (reference), and the image maps them at the instance's devices."""
-    source = launch_with_data_disk(ecs, data_size=50)
+    source = launch_with_data_disk(box, ecs, data_size=50)
     other = snapshot_disks(ecs, source)
     advance(box)
     image_id = ecs.create_image(m.CreateImageRequest(region_id=R, image_name="by-instance", instance_id=source,
@@ -215,7 +228,7 @@ def test_a_system_disk_smaller_than_the_image_is_refused(box, ecs):
 
 
 def test_mapped_images_survive_the_state_file(box, ecs):
-    source = launch_with_data_disk(ecs)
+    source = launch_with_data_disk(box, ecs)
     snaps = snapshot_disks(ecs, source)
     advance(box)
     image_id = ecs.create_image(m.CreateImageRequest(region_id=R, image_name="kept", disk_device_mapping=[
@@ -224,3 +237,123 @@ def test_mapped_images_survive_the_state_file(box, ecs):
     state, _due = box.ecs.model.export_state()
     box.ecs.model.import_state(json.loads(json.dumps(state)))
     assert mapping_view(image_of(ecs, image_id)) == before
+
+
+# ---- CreateSnapshot and CreateImage (InstanceId) want an instance that is Running or Stopped -------------------
+# Sources: the CreateSnapshot reference (doc 25524, https://www.alibabacloud.com/help/en/doc-detail/25524.htm and its
+# Chinese copy): no snapshot of a disk whose instance "has never been started" or "is not in the Stopped (Stopped) or
+# Running (Running) state"; its error table: 400 IncorrectInstanceStatus "The current status of the resource does not
+# support this operation.", 403 IncorrectDiskStatus.NeverUsed "The specified disk has never been used after creating.".
+# The CreateImage reference (doc 25535): from an instance, "The instance must be in the Running (Running) or Stopped
+# (Stopped) state"; its error table: 400 IncorrectInstanceStatus "The current status of the instance does not support
+# this operation.". (Both tables as in github.com/zxc916684603/ecs, intl.en-US and intl.zh-CN.)
+
+SNAPSHOT_REFUSED = ("IncorrectInstanceStatus", 400, "The current status of the resource does not support this operation.")
+IMAGE_REFUSED = ("IncorrectInstanceStatus", 400, "The current status of the instance does not support this operation.")
+
+
+def refusal(err):
+    """(code, HTTP status, ECS's own message: the body's Message, which the SDK's err.message wraps)."""
+    return err.code, err.status_code, err.data.get("Message")
+
+
+def snapshot_error(ecs, disk_id):
+    return refusal(error(ecs.create_snapshot, m.CreateSnapshotRequest(disk_id=disk_id)))
+
+
+def image_error(ecs, instance_id, **kw):
+    return refusal(error(ecs.create_image, m.CreateImageRequest(region_id=R, instance_id=instance_id,
+                                                                image_name="of-" + instance_id[-6:], **kw)))
+
+
+def own_snapshots(ecs):
+    return ecs.describe_snapshots(m.DescribeSnapshotsRequest(region_id=R)).body.snapshots.snapshot
+
+
+def own_images(ecs):
+    return ecs.describe_images(m.DescribeImagesRequest(region_id=R, image_owner_alias="self",
+                                                       status="Creating,Available")).body.images.image
+
+
+def hold(box, instance_id, state):
+    control(box.ecs_url, "stuck", {"instance_ids": [instance_id], "state": state})
+
+
+@pytest.mark.parametrize("state", ["Pending", "Starting"])
+def test_an_instance_never_started_is_neither_snapshotted_nor_imaged(box, ecs, state):
+    """Just launched, Pending or Starting (held there): it has never been started, and is not Running or Stopped."""
+    source = launch_with_data_disk(box, ecs, running=False)
+    hold(box, source, state)
+    advance(box)
+    assert status_of(ecs, source) == state
+    for disk in disks_of(ecs, source):
+        assert snapshot_error(ecs, disk.disk_id) == SNAPSHOT_REFUSED
+    assert image_error(ecs, source) == IMAGE_REFUSED
+    assert image_error(ecs, source, dry_run=True) == IMAGE_REFUSED  # a dry run says so too
+    assert own_snapshots(ecs) == [] and own_images(ecs) == []
+
+
+def test_an_instance_held_in_stopping_is_neither_snapshotted_nor_imaged(box, ecs):
+    """The stuck instance replace_stuck_instance deals with: no snapshot of any of its disks, no image of it, and
+    nothing made by the refused calls; the snapshots made while it ran are still there to build an image from."""
+    source = launch_with_data_disk(box, ecs)
+    before = snapshot_disks(ecs, source)  # while it runs
+    hold(box, source, "stopping")
+    ecs.stop_instances(m.StopInstancesRequest(region_id=R, instance_id=[source], force_stop=True))
+    advance(box)
+    assert status_of(ecs, source) == "Stopping"
+    for disk in disks_of(ecs, source):
+        assert snapshot_error(ecs, disk.disk_id) == SNAPSHOT_REFUSED
+    assert image_error(ecs, source) == IMAGE_REFUSED
+    assert image_error(ecs, source, dry_run=True) == IMAGE_REFUSED
+    assert sorted(s.snapshot_id for s in own_snapshots(ecs)) == sorted(before.values()) and own_images(ecs) == []
+    image_id = ecs.create_image(m.CreateImageRequest(region_id=R, image_name="from-before", disk_device_mapping=[
+        mapping(before["system"]), mapping(before["data"])])).body.image_id
+    assert [v[3] for v in mapping_view(image_of(ecs, image_id))] == [before["system"], before["data"]]
+
+
+def test_running_and_stopped_instances_are_snapshotted_and_imaged_and_a_restart_is_not(box, ecs):
+    """Running, then Stopped: both allowed. Starting again after a start (it has run before): refused for its status."""
+    source = launch_with_data_disk(box, ecs)
+    [system, data] = [d.disk_id for d in disks_of(ecs, source)]
+    assert ecs.create_snapshot(m.CreateSnapshotRequest(disk_id=system)).body.snapshot_id
+    assert ecs.create_image(m.CreateImageRequest(region_id=R, instance_id=source, image_name="running")).body.image_id
+    ecs.stop_instances(m.StopInstancesRequest(region_id=R, instance_id=[source]))
+    advance(box)
+    assert status_of(ecs, source) == "Stopped"
+    assert ecs.create_snapshot(m.CreateSnapshotRequest(disk_id=data)).body.snapshot_id
+    assert ecs.create_image(m.CreateImageRequest(region_id=R, instance_id=source, image_name="stopped")).body.image_id
+    hold(box, source, "starting")
+    ecs.start_instances(m.StartInstancesRequest(region_id=R, instance_id=[source]))
+    advance(box)
+    assert status_of(ecs, source) == "Starting"
+    assert snapshot_error(ecs, system) == SNAPSHOT_REFUSED
+    assert image_error(ecs, source) == IMAGE_REFUSED
+    # 2 made by CreateSnapshot, 2 by each image of the instance (a snapshot of every disk)
+    assert len(own_snapshots(ecs)) == 6 and len(own_images(ecs)) == 2
+
+
+def test_a_stopped_instance_that_never_started_has_disks_never_used(box, ecs):
+    """Stopped without ever having been started (what CreateInstance leaves, doc 25380; the sandbox has no
+    CreateInstance, so the instance's StartTime is cleared here): 403 IncorrectDiskStatus.NeverUsed."""
+    source = launch_with_data_disk(box, ecs)
+    ecs.stop_instances(m.StopInstancesRequest(region_id=R, instance_id=[source]))
+    advance(box)
+    box.ecs.model.instances[source].started = None
+    [system, _data] = [d.disk_id for d in disks_of(ecs, source)]
+    assert snapshot_error(ecs, system) == ("IncorrectDiskStatus.NeverUsed", 403,
+                                           "The specified disk has never been used after creating.")
+    assert own_snapshots(ecs) == []
+
+
+def test_a_security_lock_is_said_before_the_status(box, ecs):
+    source = launch_with_data_disk(box, ecs)
+    hold(box, source, "stopping")
+    ecs.stop_instances(m.StopInstancesRequest(region_id=R, instance_id=[source]))
+    control(box.ecs_url, "locks", {"instance_ids": [source], "reason": "security"})
+    assert snapshot_error(ecs, disks_of(ecs, source)[0].disk_id)[0] == "InstanceLockedForSecurity"
+    assert image_error(ecs, source)[0] == "InstanceLockedForSecurity"
+
+
+def test_an_unknown_disk_is_not_found(ecs):
+    assert snapshot_error(ecs, "d-bp1nothere000000000")[:2] == ("InvalidDiskId.NotFound", 404)
