@@ -106,6 +106,9 @@ def build_fleet(env):
                                 "not_before": "2031-01-01T00:00:00Z", "description": "host upgrade"})
         control(url, "health", {"instance_id": instance_id, "status": "impaired"})
 
+    # ECS snapshots a disk only while its instance is Running or Stopped (CreateSnapshot, doc 25524)
+    fleet.wait_for(lambda ids: fleet.ec2_states(env, ids), f["ec2_stopped"] + f["ec2_hibernated"], {"stopped"})
+    fleet.wait_for(lambda ids: fleet.ecs_states(env, ids), f["ecs_stopped"], {"Stopped"})
     # an EC2 snapshot and image, an ECS snapshot and image, as snapshot_before_release leaves them
     volume = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": f["ec2_stopped"]}])
     f["ec2_snapshots"] = [ec2.create_snapshot(
@@ -121,8 +124,6 @@ def build_fleet(env):
                                                              image_name="golden")).body.image_id]
     control(ec2_url, "clock", {"advance_seconds": 7})  # the offset must survive too
 
-    fleet.wait_for(lambda ids: fleet.ec2_states(env, ids), f["ec2_stopped"] + f["ec2_hibernated"], {"stopped"})
-    fleet.wait_for(lambda ids: fleet.ecs_states(env, ids), f["ecs_stopped"], {"Stopped"})
     _wait(lambda: ec2_view(env, f)["volumes"] and ecs_settled(env, f), "snapshots and images to be ready")
     return f
 
