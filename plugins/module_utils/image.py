@@ -11,6 +11,11 @@ source=snapshots (ECS) is for an instance no image can be made of: the image <na
 id>-snap is made from the snapshots instance_snapshot tagged with snapshot_tag (CreateImage with
 DiskDeviceMapping: the system disk's snapshot and the data disks' at their devices). It is found
 again by that name too, and needs only the snapshots: the instance may be released since.
+
+ECS images an instance (CreateImage with InstanceId) only while it is Running or Stopped, and snapshots
+its disks only then too: an instance stuck in stopping can be imaged from snapshots made before it got
+stuck, and no others. A refusal says so, and check mode predicts an image from snapshots not made yet
+only for an instance whose disks ECS would snapshot now.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,7 +35,9 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.resources imp
     IMAGE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, in_chunks, per_instance, resource_timeout_message,
     wait_failures, wait_resources,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.snapshot import COMPLETED, group_by_instance
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.snapshot import (
+    COMPLETED, ecs_refusal, ecs_refusal_advice, group_by_instance,
+)
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import WaitSpec
 
 AVAILABLE = WaitSpec("available", ["available"], ["failed", "absent"],
@@ -61,6 +68,29 @@ def validate(params):
         raise InputError("snapshot_tag goes with source: snapshots")
     check_wait_timeout(params)
     return ids, name, extra, source, tag
+
+
+# ECS CreateImage, method 1: "The instance must be in the Running (Running) or Stopped (Stopped) state" (API reference,
+# doc 25535); its error table's code for another state.
+ECS_IMAGE_STATES = ("running", "stopped")
+ECS_IMAGE_REFUSAL = "IncorrectInstanceStatus"
+
+
+def explain_image_refusal(entry, record):
+    """An ECS refusal of CreateImage for an instance in a state it does not image, with what that means appended."""
+    if record["state"] not in ECS_IMAGE_STATES:
+        entry["message"] = "%s (the instance is %s, and ECS makes no image of an instance that is not Running or Stopped)" % (
+            entry["message"], record.get("raw_state") or record["state"])
+    return entry
+
+
+def missing_snapshots_message(problem, record, tag):
+    """plan_mapping's NoSnapshots / MissingSnapshots for a live instance, with why instance_snapshot cannot help
+    when ECS would refuse to snapshot its disks now."""
+    refusal = ecs_refusal(record) if record["state"] not in ("terminated", NOT_FOUND) else None
+    if refusal is None:
+        return "%s (snapshot_tag %s)" % (problem[1], tag)
+    return "no snapshot tagged %s of every disk exists, and %s: %s" % (tag, refusal[1], ecs_refusal_advice(tag))
 
 
 def image_name(name, instance_id, source="instance"):
@@ -168,6 +198,8 @@ def run(params, check_mode=False, rt=None):
                 changed.append(i)
                 if not check_mode:
                     images[i] = {"image_id": image_id, "name": names[i], "state": "pending"}
+            elif params["cloud"] == "alicloud" and failures[-1]["id"] == i and failures[-1]["code"] == ECS_IMAGE_REFUSAL:
+                explain_image_refusal(failures[-1], records[i])
     if check_mode:
         return finish(ids, records, changed, unchanged, failures, "image (check mode)", extra=_extra(images), params=params, rt=rt)
 
@@ -198,8 +230,12 @@ def _from_snapshots(params, check_mode, rt, provider, records, names, tag, todo,
         if not snaps and records[i]["state"] == NOT_FOUND:
             continue  # not_found_ids: nothing of it is left
         mapping, pending, problem = plan_mapping(snaps, disks.get(i) if i in live else None)
-        if problem is not None and check_mode and i in live and problem[0] in ("NoSnapshots", "MissingSnapshots"):
+        lacking = problem is not None and i in live and problem[0] in ("NoSnapshots", "MissingSnapshots")
+        if lacking and check_mode and ecs_refusal(records[i]) is None:
             predicted.append(i)  # instance_snapshot (in a real run, just before) makes the snapshots it lacks
+        elif lacking:
+            # ECS would refuse those snapshots now (say, the instance is stuck in stopping): none will come
+            failures.append(failure(i, problem[0], missing_snapshots_message(problem, records[i], tag)))
         elif problem is not None:
             failures.append(failure(i, problem[0], "%s (snapshot_tag %s)" % (problem[1], tag)))
         else:

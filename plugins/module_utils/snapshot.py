@@ -7,6 +7,12 @@ Each snapshot carries cloudfleet:snapshot-tag=<snapshot_tag>, cloudfleet:instanc
 cloudfleet:device. An instance whose every disk already has a snapshot with that tag is
 unchanged; an instance with some disks covered gets snapshots of the others only.
 A released instance whose snapshots exist is unchanged (the snapshots outlive it).
+
+ECS makes no snapshot of a disk whose instance is not Running or Stopped, or has never been started
+(CreateSnapshot reference: IncorrectInstanceStatus, IncorrectDiskStatus.NeverUsed): such a refusal is
+reported for that id with what it means, and check mode (ECS CreateSnapshot has no DryRun) predicts it
+from the instance's state instead of predicting a snapshot. Snapshots made earlier with the same tag
+still count: an instance stuck in stopping is unchanged when every disk has one.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,6 +33,41 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting impor
 
 COMPLETED = WaitSpec("completed", ["completed"], ["error", "absent"],
                      "run the task again with a longer wait_timeout: snapshots already made are found by their tag, not made twice")
+
+
+# ECS CreateSnapshot: "you cannot create snapshots for a disk" when its instance "has never been started" or "is not
+# in the Stopped (Stopped) or Running (Running) state" (API reference, doc 25524); the error table's codes for them.
+ECS_SNAPSHOT_STATES = ("running", "stopped")
+ECS_REFUSALS = ("IncorrectInstanceStatus", "IncorrectDiskStatus.NeverUsed")
+
+
+def ecs_refusal(record):
+    """(code, why) when ECS refuses CreateSnapshot for the disks of this instance (its first-read record), else None."""
+    word = record.get("raw_state") or record["state"]
+    if record["state"] not in ECS_SNAPSHOT_STATES:
+        return "IncorrectInstanceStatus", ("the instance is %s, and ECS makes no snapshot of a disk whose instance is not "
+                                           "Running or Stopped" % word)
+    if record["state"] == "stopped" and not record.get("start_time"):
+        return "IncorrectDiskStatus.NeverUsed", ("the instance has never been started, and ECS makes no snapshot of a disk "
+                                                 "never used")
+    return None
+
+
+def ecs_refusal_advice(tag):
+    """What an operator can do about an ECS instance whose disks cannot be snapshotted now."""
+    return ("only snapshots made before, while it ran or was stopped, can stand in: make them ahead with "
+            "cloudfleet.lifecycle.instance_snapshot snapshot_tag: %s (e.g. a scheduled backup play), before an instance "
+            "gets stuck" % tag)
+
+
+def explain_refusal(entry, record, tag, missing):
+    """An ECS refusal of CreateSnapshot (a failure entry), with what it means and what to do appended."""
+    known = ecs_refusal(record)
+    why = known[1] if known else "ECS refused the snapshot of this instance's disks"
+    disks = ", ".join("%s (%s)" % (d.get("disk_id") or d["volume_id"], d.get("device") or "no device") for d in missing)
+    entry["message"] = "%s (%s: its disk(s) %s lack a snapshot tagged %s; %s)" % (
+        entry["message"], why, disks, tag, ecs_refusal_advice(tag))
+    return entry
 
 
 def validate(params):
@@ -101,14 +142,20 @@ def run(params, check_mode=False, rt=None):
             unchanged.append(i)
     snapshots = dict((i, [s for s in existing.get(i, []) if s["state"] != "error"]) for i in ids)
 
+    ecs = params["cloud"] == "alicloud"
     if check_mode:
         predicted = []
         for i in [i for i in ids if i in todo]:
             if provider.snapshot_dry_run_supported():
                 ok, dummy = per_instance(provider, failures, i, provider.create_snapshots, i, todo[i],
                                          len(todo[i]) == len(disks[i]), tagger(tag, i, extra), dry_run=True)
+            elif ecs and ecs_refusal(records[i]):
+                # ECS CreateSnapshot has no DryRun: its refusal is predicted from the instance's state
+                ok = False
+                entry = failure(i, ecs_refusal(records[i])[0], "check mode: ECS would refuse CreateSnapshot")
+                failures.append(explain_refusal(entry, records[i], tag, todo[i]))
             else:
-                ok = True  # ECS CreateSnapshot has no DryRun: predicted from DescribeDisks alone
+                ok = True  # predicted from DescribeInstances, DescribeDisks and DescribeSnapshots alone
             if ok:
                 predicted.append(i)
         return finish(ids, records, predicted, unchanged, failures, "snapshot (check mode)", params=params, rt=rt,
@@ -121,6 +168,8 @@ def run(params, check_mode=False, rt=None):
         if ok:
             snapshots[i].extend(made)
             changed.append(i)
+        elif ecs and failures[-1]["id"] == i and failures[-1]["code"] in ECS_REFUSALS:
+            explain_refusal(failures[-1], records[i], tag, todo[i])  # refused, never reported as made
 
     notes = []
     owner = dict((s["snapshot_id"], i) for i, snaps in snapshots.items() for s in snaps)

@@ -37,10 +37,24 @@ def clones_of(cloud, source_id):
     return [i.id for i in cloud.emulator.model.instances.values() if i.tags.get("cloudfleet:clone-of") == source_id]
 
 
+def replaceable_stuck(cloud, run_play, count=1):
+    """Instances held in stopping that the role can replace: on EC2 any (CreateImage takes a stopping instance);
+    on ECS those whose disks were snapshotted ahead with the role's tag, since ECS neither images nor snapshots an
+    instance that is not Running or Stopped (CreateImage doc 25535, CreateSnapshot doc 25524)."""
+    ids = cloud.launch(count)
+    if not cloud.is_aws:
+        ahead = run_play([{"name": "snapshot ahead", "cloudfleet.lifecycle.instance_snapshot":
+                           cloud.module_args(instance_ids=ids, snapshot_tag="replace-stuck")}])
+        assert ahead.rc == 0, ahead.output
+    cloud.stuck(ids, "stopping")
+    cloud.stop(ids)
+    cloud.reset_calls()
+    return ids
+
+
 def test_image_path_replaces_the_stuck_and_leaves_the_rest(cloud, run_play):
-    stuck, healthy = cloud.launch(2)
-    cloud.stuck([stuck], "stopping")
-    cloud.stop([stuck])
+    [stuck] = replaceable_stuck(cloud, run_play)
+    healthy = cloud.launch(1)[0]
     cloud.reset_calls()
     run = run_play(role_tasks(cloud, [stuck, healthy]))
     assert run.rc == 0, run.output
@@ -48,6 +62,8 @@ def test_image_path_replaces_the_stuck_and_leaves_the_rest(cloud, run_play):
     assert list(summary["replaced"]) == [stuck]
     clone_id = summary["replaced"][stuck]
     assert summary["not_stuck"] == [healthy] and summary["unresolved"] == []
+    # ECS: the image of the instance is refused, the image comes from the snapshots made ahead
+    assert summary["from_snapshots"] == ([] if cloud.is_aws else [stuck])
     states = cloud.states([stuck, healthy, clone_id])
     assert (states[healthy], states[clone_id]) == ("running", "running")
     assert states[stuck] in ("terminated", "shutting-down")
@@ -67,10 +83,7 @@ def test_image_path_replaces_the_stuck_and_leaves_the_rest(cloud, run_play):
 
 
 def test_interrupted_after_clone_resumes_without_a_second_clone(cloud, run_play):
-    stuck = cloud.launch(1)[0]
-    cloud.stuck([stuck], "stopping")
-    cloud.stop([stuck])
-    cloud.reset_calls()
+    [stuck] = replaceable_stuck(cloud, run_play)
     first = run_play(role_tasks(cloud, [stuck], replace_stuck_instance_stop_after="clone"))
     assert first.rc == 0, first.output
     assert cloud.states([stuck])[stuck] == "stopping"  # not released yet
@@ -124,12 +137,17 @@ def launch_ecs_with_data_disk(cloud, tags):
     return instance_id
 
 
-def stuck_without_image(cloud, tags=None):
-    """An ECS instance with two disks, held in stopping, no image of it can be made."""
+def stuck_without_image(cloud, run_play=None, tags=None):
+    """An ECS instance with two disks, held in stopping: ECS makes no image of it (CreateImage refuses an instance
+    that is not Running or Stopped, doc 25535) and no new snapshot of its disks (doc 25524). With run_play, its disks
+    were snapshotted ahead, while it ran, with the role's snapshot tag (as a scheduled backup play does)."""
     stuck = launch_ecs_with_data_disk(cloud, tags or {"team": "db"})
+    if run_play is not None:
+        ahead = run_play([{"name": "snapshot ahead", "cloudfleet.lifecycle.instance_snapshot":
+                           cloud.module_args(instance_ids=[stuck], snapshot_tag="replace-stuck")}])
+        assert ahead.rc == 0, ahead.output
     cloud.stuck([stuck], "stopping")
     cloud.stop([stuck])
-    control(cloud.url, "image_failures", {"instance_ids": [stuck]})
     cloud.reset_calls()
     return stuck
 
@@ -151,12 +169,13 @@ def mapping_of(call):
 
 
 def test_ecs_without_an_image_rebuilds_from_an_image_of_its_snapshots(cloud, run_play):
-    """The no-image path on ECS: CreateImage of the instance fails; every disk is snapshotted, one image is made
-    from those snapshots (DiskDeviceMapping), one clone launched from it, verified running, the stuck one released.
+    """The no-image path on ECS: CreateImage of the stuck instance is refused; the snapshots of every disk made
+    ahead are found by their tag (none is made now, ECS would refuse it), one image is made from them
+    (DiskDeviceMapping), one clone launched from it, verified running, the stuck one released.
     A second run changes nothing and launches nothing."""
     if cloud.is_aws:
         return
-    stuck = stuck_without_image(cloud)
+    stuck = stuck_without_image(cloud, run_play)
     disks = {d.id: d for d in cloud.emulator.model.disks.values() if d.instance_id == stuck}
     source = cloud.emulator.model.instances[stuck]
     run = run_play(role_tasks(cloud, [stuck]))
@@ -166,9 +185,8 @@ def test_ecs_without_an_image_rebuilds_from_an_image_of_its_snapshots(cloud, run
     assert (summary["from_snapshots"], summary["unresolved"], summary["released"]) == ([stuck], [], [stuck])
     assert [f["code"] for f in summary["failures"]] == ["IncorrectInstanceStatus"]  # the image of the instance
 
-    # snapshots of every disk, one each
-    snapshots = ok(cloud.calls("CreateSnapshot"))
-    assert sorted(c["params"]["DiskId"] for c in snapshots) == sorted(disks)
+    # the snapshots made ahead, one of every disk; no CreateSnapshot now
+    assert cloud.calls("CreateSnapshot") == []
     made = {s.id: s for s in cloud.emulator.model.snapshots.values() if s.disk.id in disks}
     assert len(made) == 2
     # one image, from those snapshots: the system disk's at /dev/xvda, the data disk's at its device
@@ -207,10 +225,10 @@ def test_ecs_no_image_path_interrupted_resumes_without_a_second_clone_or_image(c
     snapshot per disk, one image from them, one clone."""
     if cloud.is_aws:
         return
-    stuck = stuck_without_image(cloud)
+    stuck = stuck_without_image(cloud, run_play)
     first = run_play(role_tasks(cloud, [stuck], replace_stuck_instance_stop_after="image"))
     assert first.rc == 0, first.output
-    assert len(ok(cloud.calls("CreateSnapshot"))) == 2 and len(ok(cloud.calls("CreateImage"))) == 1
+    assert cloud.calls("CreateSnapshot") == [] and len(ok(cloud.calls("CreateImage"))) == 1
     assert launches(cloud) == [] and cloud.states([stuck])[stuck] == "stopping"
 
     second = run_play(role_tasks(cloud, [stuck], replace_stuck_instance_stop_after="clone"))
@@ -222,8 +240,8 @@ def test_ecs_no_image_path_interrupted_resumes_without_a_second_clone_or_image(c
     summary = third.result("summary")["replace_stuck_instance_result"]
     assert summary["replaced"] == {stuck: clones_of(cloud, stuck)[0]} and summary["from_snapshots"] == [stuck]
     assert cloud.states([stuck])[stuck] == "terminated"
-    # over the three runs: one snapshot per disk, one image, one launch
-    assert len(ok(cloud.calls("CreateSnapshot"))) == 2
+    # over the three runs: no snapshot (those made ahead serve), one image, one launch
+    assert cloud.calls("CreateSnapshot") == []
     assert len(ok(cloud.calls("CreateImage"))) == 1
     assert len(ok(launches(cloud))) == 1
 
@@ -238,13 +256,29 @@ def test_no_image_path_in_check_mode_says_what_would_happen_and_makes_no_mutatin
         control(cloud.url, "image_failures", {"instance_ids": [stuck]})
         cloud.reset_calls()
     else:
-        stuck = stuck_without_image(cloud)
+        stuck = stuck_without_image(cloud, run_play)
     run = run_play(role_tasks(cloud, [stuck]), check=True)
     assert run.rc == 0, run.output
     summary = run.result("summary")["replace_stuck_instance_result"]
     assert (summary["planned"], summary["replaced"], summary["unresolved"]) == ([stuck], {}, [])
     assert [c for c in cloud.calls() if is_mutating(c)] == []
     assert cloud.states([stuck])[stuck] == "stopping" and launches(cloud) == []
+
+
+def test_ecs_stuck_without_snapshots_made_ahead_is_unresolved_and_says_why(cloud, run_play):
+    """ECS refuses both the image and new snapshots of an instance stuck in stopping: nothing can be rebuilt, so it
+    is reported unresolved with ECS's code and what would have made it replaceable; nothing is launched. Check mode
+    predicts the same."""
+    if cloud.is_aws:
+        return
+    stuck = stuck_without_image(cloud)
+    for check in (True, False):
+        run = run_play(role_tasks(cloud, [stuck]), check=check)
+        assert run.rc != 0
+        assert "not replaced" in run.output and stuck in run.output
+        assert "IncorrectInstanceStatus" in run.output and "made before" in run.output
+        assert cloud.states([stuck])[stuck] == "stopping"
+        assert launches(cloud) == [] and ok(cloud.calls("CreateSnapshot")) == [] and ok(cloud.calls("CreateImage")) == []
 
 
 def test_ecs_without_an_image_and_without_the_fallback_is_reported_unresolved(cloud, run_play):

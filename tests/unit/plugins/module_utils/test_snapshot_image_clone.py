@@ -449,11 +449,41 @@ def test_image_from_snapshots_waits_for_pending_snapshots_or_says_they_are_not_r
 def test_image_from_snapshots_check_mode_dry_runs_or_predicts_and_makes_nothing():
     ids, provider = ecs_fleet(2)
     snapshot.run(params(cloud="alicloud", instance_ids=ids[:1], snapshot_tag="rs", tags=None), rt=runtime(provider))
+    provider.instances[ids[1]].state = "stopped"  # ECS would snapshot its disks now, so an image is predicted
     rt = runtime(provider)
     result = image.run(image_params(ids), check_mode=True, rt=rt)
     assert result["changed_ids"] == ids and provider.images == {}
     assert provider.calls_of("create_image_from_snapshots") == [("create_image_from_snapshots", ["rs-%s-snap" % ids[0]], True)]
     assert any(ids[1] in w and "predicted" in w for w in rt.warnings)
+
+
+def test_image_from_snapshots_of_a_stopping_instance_without_snapshots_says_none_can_be_made():
+    ids, provider = ecs_fleet(2)
+    snapshot.run(params(cloud="alicloud", instance_ids=ids[:1], snapshot_tag="rs", tags=None), rt=runtime(provider))
+    for check_mode in (True, False):
+        provider.instances[ids[1]].state, provider.instances[ids[1]].age = "stopping", 0  # the fake moves on as it is read
+        with pytest.raises(TaskFailure) as exc:
+            image.run(image_params(ids), check_mode=check_mode, rt=runtime(provider))
+        [failure] = exc.value.failures
+        assert (failure["id"], failure["code"]) == (ids[1], "NoSnapshots")
+        assert "the instance is stopping" in failure["message"] and "made before" in failure["message"]
+        # the one with snapshots still gets its image (check mode: would get it)
+        assert exc.value.result["changed_ids"] == [ids[0]]
+        assert list(exc.value.result["image_ids"]) == ([] if check_mode else [ids[0]])
+
+
+def test_snapshot_check_mode_on_ecs_predicts_the_refusal_of_a_stopping_or_never_started_instance():
+    ids, provider = ecs_fleet(3)
+    provider.instances[ids[1]].state = "stopped"
+    provider.instances[ids[1]].start_time = None
+    provider.instances[ids[2]].state = "stopped"
+    with pytest.raises(TaskFailure) as exc:
+        snapshot.run(params(cloud="alicloud", instance_ids=ids, snapshot_tag="rs", tags=None), check_mode=True,
+                     rt=runtime(provider))
+    assert [(f["id"], f["code"]) for f in exc.value.failures] == [
+        (ids[0], "IncorrectInstanceStatus"), (ids[1], "IncorrectDiskStatus.NeverUsed")]
+    assert exc.value.result["changed_ids"] == [ids[2]] and provider.snapshots == {}
+    assert "make them ahead" in exc.value.failures[0]["message"]
 
 
 @pytest.mark.parametrize("args, message", [
