@@ -13,7 +13,11 @@ short_description: Make an image of EC2 or ECS instances without a reboot, or fr
 version_added: 0.2.0
 description:
   - Makes one image of each instance without rebooting it (EC2 C(CreateImage) with C(NoReboot=true); ECS C(CreateImage)
-    with C(InstanceId)), so it works on an instance stuck in V(stopping). The image is crash-consistent.
+    with C(InstanceId)). The image is crash-consistent.
+  - EC2 images an instance in any state, so this works on an instance stuck in V(stopping). ECS images an instance only
+    while it is C(Running) or C(Stopped) (C(CreateImage) reference) and refuses others with C(IncorrectInstanceStatus),
+    reported for that id; an ECS instance stuck in V(stopping) can be imaged only with O(source=snapshots) from snapshots
+    made before it got stuck.
   - With O(source=snapshots) (ECS only) the image is made from the disk snapshots M(cloudfleet.lifecycle.instance_snapshot)
     made with O(snapshot_tag), for an instance no image can be made of - ECS C(CreateImage) with C(DiskDeviceMapping.N) -
     the system disk's snapshot at C(/dev/xvda) and each data disk's at its device, each disk the size of its snapshot. One

@@ -23,6 +23,11 @@ description:
   - Waits until every snapshot is complete (EC2 C(completed), ECS C(accomplished)); a timeout fails the task and names the
     snapshots and their instances.
   - Take snapshots before releasing an instance whose data you may need - after release the data is gone for good.
+  - ECS snapshots a disk only while its instance is C(Running) or C(Stopped) and has been started once (C(CreateSnapshot)
+    reference); it refuses others with C(IncorrectInstanceStatus) or C(IncorrectDiskStatus.NeverUsed), reported for that id.
+    Snapshots made earlier with the same O(snapshot_tag) still count, so snapshot ahead (for example a scheduled play) what
+    you may need to rebuild after an instance gets stuck in V(stopping). ECS C(CreateSnapshot) has no C(DryRun); check mode
+    predicts the refusal from the instance's state.
 author:
   - cloudfleet.lifecycle developers (@cloudfleet)
 extends_documentation_fragment:
