@@ -3,14 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters the rolling_restart role decides with; the logic is plugin_utils/rolling_restart.py."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
 from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import rolling_restart as logic
 
 

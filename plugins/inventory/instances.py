@@ -2,9 +2,6 @@
 # Copyright: cloudfleet.lifecycle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 name: instances
@@ -159,9 +156,9 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import inventory_source
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, scrub
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.providers import MissingLibrary, get_provider
+from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import inventory_source
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, scrub
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import MissingLibrary, get_provider
 
 display = Display()
 

@@ -3,9 +3,6 @@
 # Copyright: cloudfleet.lifecycle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 module: auto_release_time
@@ -230,9 +227,9 @@ protection_disabled_ids:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import auto_release as operation
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import specs
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.runner import run_module
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import auto_release as operation
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import run_module
 
 
 def main():

@@ -3,9 +3,6 @@
 # Copyright: cloudfleet.lifecycle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 module: instance_release
@@ -209,9 +206,9 @@ protected_ids:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import release as operation
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import specs
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.runner import run_module
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import release as operation
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import run_module
 
 
 def main():

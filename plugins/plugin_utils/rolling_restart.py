@@ -24,15 +24,13 @@ as a whole (credentials, endpoint, throttling after the retries) also stops the 
 the next wave's call would do.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.rate_control import (
-    Limit, over_limit, parse_concurrency, parse_max_errors, plan_waves,
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import waves as in_waves_of
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.rate_control import (
+    Limit, over_limit, parse_concurrency, parse_max_errors,
 )
 
 PREFIX = "rolling_restart_"
@@ -234,7 +232,7 @@ def waves(plan_, read_results):
             rows.append(_row(group, target["id"], "failed", step="read", error_code="IncorrectInstanceState",
                              error_message=_wrong_state_message(action, state), state=state))
     out["waves"] = []
-    for number, wave in enumerate(plan_waves(in_waves, _limit(out["concurrency"]).value) if in_waves else [], 1):
+    for number, wave in enumerate(in_waves_of(in_waves, _limit(out["concurrency"]).value) if in_waves else [], 1):
         out["waves"].append({"wave": number, "instance_ids": [t["id"] for t in wave], "groups": _groups(number, wave)})
     before = new_run()
     before["rows"] = rows

@@ -12,18 +12,15 @@ The role's steps and what decides between them:
   summary     one record of what happened (or, in check mode, what would happen)
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import datetime
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import unique as _unique
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import resolve_release_time, utcnow
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import unique as _unique
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.release_times import resolve_release_time, utcnow
 
 CLOUDS = ("aws", "alicloud")
 GONE = ("terminated", "shutting-down")

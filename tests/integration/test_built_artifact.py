@@ -52,7 +52,7 @@ def test_tarball_ships_the_collection_without_sandbox_caches_or_venv(built):
         assert "__pycache__" not in name and not name.endswith((".pyc", ".tar.gz")), name
     for needed in ("MANIFEST.json", "FILES.json", "README.md", "requirements.txt", "bindep.txt", "meta/runtime.yml",
                    "meta/execution-environment.yml", "plugins/inventory/instances.py",
-                   "plugins/module_utils/inventory_source.py", "plugins/modules/instance_stop.py", "playbooks/demo.yml"):
+                   "plugins/plugin_utils/inventory_source.py", "plugins/modules/instance_stop.py", "playbooks/demo.yml"):
         assert needed in names, needed
     manifest = json.loads(tarfile.open(built).extractfile("MANIFEST.json").read())
     assert manifest["collection_info"]["namespace"] == "cloudfleet" and manifest["collection_info"]["name"] == "lifecycle"

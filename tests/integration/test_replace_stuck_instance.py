@@ -167,7 +167,6 @@ def mapping_of(call):
     return [out[n] for n in sorted(out)]
 
 
-
 def test_ecs_without_an_image_rebuilds_from_an_image_of_its_snapshots(cloud, run_play):
     """The no-image path on ECS: CreateImage of the stuck instance is refused; the snapshots of every disk made
     ahead are found by their tag (none is made now, ECS would refuse it), one image is made from them

@@ -2,8 +2,8 @@
 import pytest
 
 from ansible_collections.cloudfleet.lifecycle.plugins.inventory.instances import InventoryModule
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import inventory_source as src
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import inventory_source as src
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
 
 HOST = {
     "instance_id": "i-0123456789abcdef0", "cloud": "aws", "region": "us-east-1", "state": "running",

@@ -1,7 +1,7 @@
 """A fake provider (the provider interface, no SDK) and a fake clock for the core's tests."""
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import Runtime
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import make_record
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import Runtime
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import make_record
 
 # state -> the state it moves to after `steps` describes
 NEXT = {"pending": "running", "stopping": "stopped", "shutting-down": "terminated"}

@@ -1,8 +1,8 @@
 """instance_command's core on a fake provider: validation, waves, max_errors, then, timeouts, check mode."""
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import command
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, TaskFailure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import command
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, TaskFailure
 
 from .fakes import FakeClock, FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
 

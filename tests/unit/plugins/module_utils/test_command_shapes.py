@@ -5,11 +5,11 @@ import subprocess
 
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.command import shebang_interpreter, wrap_for_then
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.provider_alicloud import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.command import shebang_interpreter, wrap_for_then
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.alicloud import (
     decode_output, encode_content, normalize_ecs_result, plain_text_safe,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.provider_aws import normalize_ssm_invocation
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.aws import normalize_ssm_invocation
 
 
 def run_sh(script, tmp_path):

@@ -3,9 +3,12 @@ import datetime
 
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import auto_release, release, state_info, stop
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, TaskFailure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.per_id import run_per_id
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import auto_release
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import release
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import state_info
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import stop
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, TaskFailure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.per_id import run_per_id
 
 from .fakes import FakeClock, FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
 

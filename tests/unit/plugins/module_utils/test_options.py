@@ -1,7 +1,7 @@
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, scrub
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import resolve_connection, validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, scrub
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import resolve_connection, validate_ids
 
 from .fakes import params
 

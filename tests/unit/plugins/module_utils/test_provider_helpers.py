@@ -3,8 +3,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import provider_alicloud, provider_aws
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import alicloud as provider_alicloud
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import aws as provider_aws
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError
 
 
 def test_ecs_endpoint_from_url():

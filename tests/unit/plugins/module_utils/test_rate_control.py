@@ -1,9 +1,10 @@
 """concurrency / max_errors as the OOS and SSM templates take them, and the waves they make."""
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.rate_control import (
-    over_limit, parse_concurrency, parse_max_errors, plan_waves,
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import waves
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.rate_control import (
+    over_limit, parse_concurrency, parse_max_errors,
 )
 
 
@@ -50,11 +51,11 @@ def test_limit_reads_back_as_asked():
 
 def test_waves_keep_the_order_and_the_last_is_short():
     ids = ["i-%d" % n for n in range(7)]
-    assert plan_waves(ids, 3) == [ids[0:3], ids[3:6], ids[6:7]]
-    assert plan_waves(ids, 10) == [ids]
-    assert plan_waves([], 2) == []
+    assert waves(ids, 3) == [ids[0:3], ids[3:6], ids[6:7]]
+    assert waves(ids, 10) == [ids]
+    assert waves([], 2) == []
     with pytest.raises(ValueError):
-        plan_waves(ids, 0)
+        waves(ids, 0)
 
 
 def test_over_limit_means_strictly_more_errors_than_allowed():

@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import records
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks, unique
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core import records
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import chunks, unique
 
 
 @pytest.mark.parametrize("code, expected", [

@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import parse_duration, resolve_release_time
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.release_times import parse_duration, resolve_release_time
 
 NOW = datetime.datetime(2026, 11, 22, 4, 0, 20, tzinfo=datetime.timezone.utc)
 

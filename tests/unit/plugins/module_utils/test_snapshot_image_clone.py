@@ -1,9 +1,12 @@
 """instance_snapshot / instance_image / instance_clone: the pure decisions, and the ops on a fake provider."""
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import clone, image, resources, snapshot
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, TaskFailure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import make_record
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import clone
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import image
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import resources
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import snapshot
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, TaskFailure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import make_record
 
 from .fakes import FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
 

@@ -1,8 +1,9 @@
 """instance_start and instance_restart: the decisions, on the fake provider (issue 14)."""
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import restart, start
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, TaskFailure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import restart
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import start
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, TaskFailure
 
 from .fakes import FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
 
@@ -37,8 +38,8 @@ def test_a_start_refused_for_some_ids_starts_the_others_and_names_them():
     provider.start_refusals = set(ids[1:3])
     with pytest.raises(TaskFailure) as exc:
         start.run(params(instance_ids=ids), rt=runtime(provider))
-    assert [(f["id"], f["code"]) for f in exc.value.failures] == [(ids[1], "InsufficientInstanceCapacity"),
-                                                                   (ids[2], "InsufficientInstanceCapacity")]
+    assert [(f["id"], f["code"]) for f in exc.value.failures] == [
+        (ids[1], "InsufficientInstanceCapacity"), (ids[2], "InsufficientInstanceCapacity")]
     assert exc.value.result["changed_ids"] == [ids[0], ids[3]]
     assert "InsufficientInstanceCapacity: 2 instances" in exc.value.message
 

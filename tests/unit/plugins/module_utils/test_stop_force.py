@@ -1,5 +1,5 @@
 """instance_stop force: true on an instance stuck in stopping sends it a forced stop (the documented way out)."""
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import stop
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import stop
 
 from .fakes import FakeInstance, FakeProvider, aws_id, params, runtime
 

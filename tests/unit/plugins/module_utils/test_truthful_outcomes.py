@@ -3,11 +3,11 @@ import datetime
 
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import (
     auto_release, clone, command, image, release, snapshot, state_info, stop,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import stop as stop_module
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import stop as stop_module
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
     CloudError, InputError, TaskFailure, connection_reason, describe_failures,
 )
 

@@ -1,7 +1,7 @@
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import describer
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import STOPPED, TERMINATED, WaitSpec, timeout_message, wait_for
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import describer
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import STOPPED, TERMINATED, WaitSpec, timeout_message, wait_for
 
 from .fakes import FakeClock, FakeInstance, FakeProvider, aws_id
 

@@ -3,7 +3,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.cloudfleet.lifecycle.plugins.filter.rolling_restart import FilterModule
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
 from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import rolling_restart as logic
 
 FILTERS = FilterModule().filters()

@@ -3,7 +3,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
 from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import stop_then_release as logic
 
 NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.timezone.utc)

@@ -5,13 +5,10 @@
 (DescribeInstanceStatus; they read `initializing` for minutes after a start, a launch or a reboot),
 ECS HealthStatus `Ok` (DescribeInstancesFullStatus, reported as both statuses)."""
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import poll
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import merged
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import poll
 
 HEALTHY = frozenset(["ok"])
 
@@ -21,10 +18,7 @@ def is_healthy(health):
 
 
 def read_health(provider, ids):
-    found = {}
-    for chunk in chunks(ids):
-        found.update(provider.health(chunk))
-    return found
+    return merged(provider.health, ids)
 
 
 def wait_healthy(rt, provider, ids, records, timeout, notes, wait_timeout):

@@ -8,14 +8,11 @@ at most 5 calls a round. Neither cloud SDK has a batch waiter that reports which
 late (ECS has no waiters at all), so this is written here once.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import random
 import time
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import MAX_BATCH, chunks
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import MAX_BATCH, chunks
 
 
 class WaitSpec(object):

@@ -10,17 +10,14 @@ an instance (EC2 InsufficientInstanceCapacity, ECS OperationDenied.NoStock for a
 instance whose resources are gone, ...) fails that id alone: the others start.
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread, snapshot_records, state_diff,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.health import wait_healthy
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import RUNNING, STOPPED, timeout_message
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.health import wait_healthy
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, timeout_message
 
 # A per-id "wrong state" answer: the instance moved on its own between the read and the start.
 _STATE_RACE_CODES = ("IncorrectInstanceState", "IncorrectInstanceStatus")

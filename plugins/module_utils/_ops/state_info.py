@@ -3,17 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """instance_state_info: the normalized records, by ids or filters, optionally with health. Never changes anything."""
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import merged
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, first_read, not_found_failures, not_found_message, read_protection,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, TaskFailure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND, STATES
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, TaskFailure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND, STATES
 
 FILTER_KEYS = ("state", "tags")
 NO_HEALTH = {"instance_status": None, "system_status": None, "events": []}
@@ -73,9 +70,7 @@ def run(params, check_mode=False, rt=None):
         read_protection(provider, live, list(live))
     if params.get("include_health"):
         live = [r["id"] for r in instances if r["state"] not in ("terminated", NOT_FOUND)]
-        health = {}
-        for chunk in chunks(live):
-            health.update(provider.health(chunk))
+        health = merged(provider.health, live)
         for record in instances:
             record["health"] = health.get(record["id"]) or dict(NO_HEALTH, events=[])
     result = {"changed": False, "instances": instances, "not_found_ids": not_found}

@@ -4,23 +4,20 @@
 """What every operation (stop, release, auto_release, state_info) shares: the runtime it runs
 in, connecting to the right provider, batched describes, and the result / failure shapes."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import functools
 import os
 import time
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import chunks, merged
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
     CloudError, InputError, TaskFailure, describe_failures, failure,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import resolve_connection
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.providers import get_provider
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND, absent_record, not_found_record
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import utcnow
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import wait_for
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import resolve_connection
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import get_provider
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND, absent_record, not_found_record
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.release_times import utcnow
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import wait_for
 
 
 class Runtime(object):
@@ -66,22 +63,15 @@ def describer(provider, absent=absent_record):
     return describe
 
 
-def _describe_in_chunks(describe, ids):
-    records = {}
-    for chunk in chunks(ids):
-        records.update(describe(chunk))
-    return records
-
-
 def first_read(provider, ids):
     """{id: record} for all ids as the module starts, at most 100 per call: an id the cloud does not know
     is not-found, never terminated (a region typo must not look like a finished release)."""
-    return _describe_in_chunks(describer(provider, not_found_record), ids)
+    return merged(describer(provider, not_found_record), ids)
 
 
 def reread(provider, ids):
     """{id: record} for ids this run has seen already: one that is gone now was released (terminated)."""
-    return _describe_in_chunks(describer(provider), ids)
+    return merged(describer(provider), ids)
 
 
 def found_ids(ids, records):

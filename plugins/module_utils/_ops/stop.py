@@ -9,16 +9,13 @@ pending -> waited until running, then stopped; terminated / shutting-down -> fai
 an id the cloud does not know -> not_found_ids (a warning, or a failure with fail_on_not_found).
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread, snapshot_records, state_diff,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, failure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import RUNNING, STOPPED, timeout_message
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, timeout_message
 
 # A per-id "wrong state" answer: the instance moved on its own between describe and stop.
 _STATE_RACE_CODES = ("IncorrectInstanceState", "IncorrectInstanceStatus")

@@ -11,9 +11,6 @@ Retries are darabonba's own RetryOptions on the client Config: Throttling*, Serv
 InternalError and any 5xx (ServerException) are retried with exponential backoff and equal jitter.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import base64
 import binascii
@@ -22,11 +19,11 @@ import re
 import traceback
 import uuid
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
     CloudError, InputError, connection_error, connection_reason,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.per_id import run_per_id
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.per_id import run_per_id
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import (
     ecs_state, make_record, normalize_os_type, normalize_time,
 )
 

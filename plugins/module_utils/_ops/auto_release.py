@@ -15,16 +15,13 @@ to it. EC2's termination protection is read (DescribeInstanceAttribute, one call
 in parallel) only for the instances that would get a time. Cancelling is always allowed.
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, finish, first_read, found_ids, in_batches, read_protection, reread, snapshot_records, state_diff,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, failure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.release_times import resolve_release_time
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.release_times import resolve_release_time
 
 PROTECTED_MESSAGE = ("deletion protection is on, and a scheduled release ignores it (the cloud releases the instance at "
                      "that time); set disable_protection: true to turn protection off and schedule the release")

@@ -3,16 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """AWS EC2 through boto3: API calls only. Retries are botocore's own (standard or adaptive mode)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, connection_error, connection_reason
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.per_id import ids_named_in, run_per_id
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, connection_error, connection_reason
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.per_id import ids_named_in, run_per_id
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import (
     ec2_state, ec2_state_code, format_time, make_record, normalize_time,
 )
 

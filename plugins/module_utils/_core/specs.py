@@ -3,11 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Each module's argument_spec, next to each other so the shared parts stay the same."""
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import BATCH_ARGS, COMMON_ARGS, NOT_FOUND_ARGS, merged_spec
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import BATCH_ARGS, COMMON_ARGS, NOT_FOUND_ARGS, merged_spec
 
 
 def instance_stop():

@@ -7,9 +7,6 @@ Both clouds are mapped onto one set of states so that playbooks never branch on 
 pending, running, stopping, stopped, shutting-down, terminated.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import datetime
 import re

@@ -14,16 +14,13 @@
 The provider's own record builder is reused, so hosts carry exactly what the modules return.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import math
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import CLOUDS, resolve_connection
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.state_info import matches, parse_filters
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import CLOUDS, resolve_connection
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.state_info import matches, parse_filters
 
 SOURCE_KEYS = ("cloud", "regions", "filters", "access_key", "secret_key", "security_token", "profile", "endpoint_url")
 SECRET_KEYS = ("secret_key", "security_token")

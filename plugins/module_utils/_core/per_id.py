@@ -12,13 +12,10 @@ and each id gets its own answer. Auth and throttling errors are never split: the
 same way for every id.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError
 
 _ID_TOKEN = re.compile(r"i-[0-9a-z]+")
 

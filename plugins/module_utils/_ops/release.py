@@ -13,18 +13,15 @@ of the other Availability Zones when one protected instance fails the call) coun
 An id the cloud does not know when the module starts is not_found, never terminated.
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, describer, finish, first_read, found_ids, in_batches, read_protection, reread, snapshot_records,
     state_diff,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, failure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND, not_found_record
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import RUNNING, TERMINATED, timeout_message
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND, not_found_record
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, TERMINATED, timeout_message
 
 PROTECTED_MESSAGE = "deletion protection is on; set disable_protection: true to turn it off and release the instance"
 

@@ -14,21 +14,19 @@ the other recovered volumes attached at their devices, then started. Every step 
 is there first, so a cut-short run goes on where it stopped.
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import merged
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, failure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.resources import (
-    CLONE_TAG, DEVICE_TAG, INSTANCE_TAG, RESTORED_TAG, SNAPSHOT_TAG, check_name, check_tags, copied_tags, in_chunks,
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resources import (
+    CLONE_TAG, DEVICE_TAG, INSTANCE_TAG, RESTORED_TAG, SNAPSHOT_TAG, check_name, check_tags, copied_tags,
     wait_resources,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import RUNNING, STOPPED, WaitSpec, timeout_message
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, WaitSpec, timeout_message
 
 VOLUME_READY = WaitSpec("available", ["available", "in-use"], ["error", "deleting", "deleted", "absent"], "run the task again")
 VOLUME_DETACHED = WaitSpec("detached", ["available"], ["error", "deleting", "deleted", "absent"], "run the task again")
@@ -100,7 +98,7 @@ def run(params, check_mode=False, rt=None):
     clones, duplicates = choose_clones(provider.find_tagged(CLONE_TAG, ids))
     failures = []
     need = [i for i in ids if i not in clones]
-    configs = in_chunks(provider.details, need if source == "image" else ids)
+    configs = merged(provider.details, need if source == "image" else ids)
     for i in list(need):
         if i not in configs and records[i]["state"] == NOT_FOUND:
             need.remove(i)  # not_found_ids: the cloud does not know the source

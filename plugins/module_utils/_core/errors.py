@@ -8,9 +8,6 @@
 - TaskFailure: the operation ran but some ids did not get where they were asked to go.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import re
 

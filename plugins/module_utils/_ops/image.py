@@ -18,27 +18,25 @@ stuck, and no others. A refusal says so, and check mode predicts an image from s
 only for an instance whose disks ECS would snapshot now.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import hashlib
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import merged
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, finish, first_read,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, failure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.resources import (
-    IMAGE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, in_chunks, per_instance, resource_timeout_message,
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resources import (
+    IMAGE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, per_instance, resource_timeout_message,
     wait_failures, wait_resources,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.snapshot import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.snapshot import (
     COMPLETED, ecs_refusal, ecs_refusal_advice, group_by_instance,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import WaitSpec
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import WaitSpec
 
 AVAILABLE = WaitSpec("available", ["available"], ["failed", "absent"],
                      "run the task again with a longer wait_timeout: an image being created is found by its name, not made twice")
@@ -222,7 +220,7 @@ def _from_snapshots(params, check_mode, rt, provider, records, names, tag, todo,
         return []
     by_instance = group_by_instance(provider.find_snapshots({SNAPSHOT_TAG: tag}))
     live = [i for i in todo if records[i]["state"] not in ("terminated", NOT_FOUND)]
-    disks = in_chunks(provider.disks, live) if live else {}
+    disks = merged(provider.disks, live) if live else {}
     plans = {}
     predicted = []
     for i in todo:

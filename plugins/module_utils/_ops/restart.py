@@ -17,18 +17,15 @@ each cloud's (the provider's `reboot_evidence`):
   (`status_checks`), and the task waits until they are ok again.
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, describer, finish, first_read, found_ids, in_batches, snapshot_records, state_diff,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.health import is_healthy, read_health
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import poll
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import chunks
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.health import is_healthy, read_health
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import poll
 
 REBOOT_GRACE_SECONDS = 10
 GONE = ("terminated", "shutting-down")

@@ -7,15 +7,12 @@ ECS (reference 001): ISO 8601 UTC, seconds rounded down to the minute, at least 
 at most 3 years ahead. EC2 has no such API; the same rules keep both clouds' tags comparable.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import datetime
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import format_time, parse_time
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import format_time, parse_time
 
 MIN_AHEAD = datetime.timedelta(minutes=30)
 MAX_AHEAD_YEARS = 3

@@ -30,10 +30,6 @@ Records carry os_type ('linux' | 'windows') and start_time as well (see records.
 A whole-call error (auth, throttling after retries, network) is raised as CloudError.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 
 class MissingLibrary(Exception):
     """The cloud's SDK is not installed on the host running the module."""
@@ -46,9 +42,9 @@ class MissingLibrary(Exception):
 
 def get_provider(conn):
     if conn["cloud"] == "aws":
-        from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import provider_aws as module
+        from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import aws as module
     else:
-        from ansible_collections.cloudfleet.lifecycle.plugins.module_utils import provider_alicloud as module
+        from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import alicloud as module
     if not module.HAS_SDK:
         raise MissingLibrary(module.SDK_NAME, module.IMPORT_ERROR)
     return module.Provider(conn)

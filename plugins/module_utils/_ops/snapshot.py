@@ -15,21 +15,19 @@ from the instance's state instead of predicting a snapshot. Snapshots made earli
 still count: an instance stuck in stopping is unchanged when every disk has one.
 """
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import merged
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, finish, first_read,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import failure
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.resources import (
-    DEVICE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, in_chunks, per_instance,
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resources import (
+    DEVICE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, per_instance,
     resource_timeout_message, wait_failures, wait_resources,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import WaitSpec
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import WaitSpec
 
 COMPLETED = WaitSpec("completed", ["completed"], ["error", "absent"],
                      "run the task again with a longer wait_timeout: snapshots already made are found by their tag, not made twice")
@@ -132,7 +130,7 @@ def run(params, check_mode=False, rt=None):
                 failures.append(failure(i, "IncorrectInstanceState", "the instance is released and has no snapshot tagged %s" % tag))
         else:
             live.append(i)
-    disks = in_chunks(provider.disks, live)
+    disks = merged(provider.disks, live)
     todo = {}
     for i in live:
         missing = missing_disks(disks.get(i, []), existing.get(i, []))

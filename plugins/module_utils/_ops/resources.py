@@ -6,14 +6,10 @@ idempotent, the checks on names and tags, and waiting for resources that are not
 (snapshots, images, volumes) with the one batch wait loop of waiting.py.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, failure
 
 # Tags the collection writes (and finds its own work again by).
 SNAPSHOT_TAG = "cloudfleet:snapshot-tag"
@@ -91,7 +87,7 @@ def wait_failures(kind, spec, result, timeout, owner):
 
 def per_instance(provider, failures, instance_id, call, *args, **kwargs):
     """Run one per-instance API call; a per-instance CloudError becomes a failure entry, a fatal one is raised."""
-    from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError
+    from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError
 
     try:
         return True, call(*args, **kwargs)
@@ -100,11 +96,3 @@ def per_instance(provider, failures, instance_id, call, *args, **kwargs):
             raise
         failures.append(exc.for_instance(instance_id).failure())
         return False, None
-
-
-def in_chunks(read, ids):
-    """Merge read(chunk) over <=100-id chunks (a dict per chunk)."""
-    merged = {}
-    for chunk in chunks(ids):
-        merged.update(read(chunk))
-    return merged

@@ -7,17 +7,14 @@ No traceback for input or API errors, and no secret in any output: values Ansibl
 mask itself (those read from the environment) are scrubbed here.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import Runtime
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import Runtime
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
     CONNECTION_ERROR, CloudError, InputError, TaskFailure, scrub,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.providers import MissingLibrary
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import MissingLibrary
 
 SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
 CLOUD_NAMES = {"aws": "EC2", "alicloud": "ECS"}

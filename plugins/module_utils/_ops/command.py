@@ -15,23 +15,20 @@ the instance after it has reported the result. On EC2 the module calls StopInsta
 RebootInstances for the wave's successes once their results are in.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import chunks
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.core import (
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import chunks, waves
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     NOT_FOUND_CODE, Runtime, describer, first_read, in_batches, not_found_message, reread,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import CloudError, InputError, TaskFailure, describe_failures
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.rate_control import (
-    over_limit, parse_concurrency, parse_max_errors, plan_waves,
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, TaskFailure, describe_failures
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.rate_control import (
+    over_limit, parse_concurrency, parse_max_errors,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.records import NOT_FOUND, parse_time
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.waiting import STOPPED, poll, wait_for
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND, parse_time
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import STOPPED, poll, wait_for
 
 COMMAND_TYPES = ("RunShellScript", "RunPowerShellScript", "RunBatScript")
 THEN_CHOICES = ("none", "stop", "restart")
@@ -406,7 +403,7 @@ def run(params, check_mode=False, rt=None, warn=None):
                                    error_message="the cloud does not know this instance: the command was not sent")
         else:
             _set_error(run_.results[i], "IncorrectInstanceState", "the instance is %s, not running: the command was not sent" % state)
-    planned = plan_waves(runnable, command.concurrency.value)
+    planned = waves(runnable, command.concurrency.value)
 
     ran = []
     stop_note = None

@@ -10,13 +10,10 @@ concurrency 10% of 25 targets = 2 a wave (at least 1: 1% of 10 targets = 1); max
 targets = 2 errors allowed, 10% of 5 targets = 0.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
 
 _NUMBER = re.compile(r"^\s*(\d+)\s*$")
 _PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
@@ -57,14 +54,6 @@ def parse_concurrency(value, total):
 def parse_max_errors(value, total):
     """How many errors are tolerated: a number >= 0, or 0%..100% of `total` (rounded down)."""
     return _parse("max_errors", value, total, 0)
-
-
-def plan_waves(ids, size):
-    """The ids in order, in waves of at most `size`."""
-    if size < 1:
-        raise ValueError("a wave holds at least one instance")
-    ids = list(ids)
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 def over_limit(errors, max_errors):

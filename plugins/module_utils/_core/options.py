@@ -7,15 +7,12 @@ Environment fallbacks are resolved here rather than with AnsibleModule's env_fal
 which variable applies depends on `cloud`.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import os
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.batching import unique
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import unique
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
 
 CLOUDS = ("aws", "alicloud")
 
