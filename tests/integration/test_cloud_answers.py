@@ -78,7 +78,9 @@ def test_a_subscription_instance_is_refused_per_instance_with_a_reason(sandbox, 
 def test_a_forced_release_of_a_new_ecs_instance_waits_until_it_runs(sandbox, run_play):
     """DeleteInstances refuses a force release while the instance initializes (IncorrectInstanceStatus.Initializing)."""
     ali = CloudUnderTest("alicloud", sandbox)
-    sandbox.ctx.transition_seconds = 2  # Pending 2 s, then Starting 2 s: still initializing when the module asks
+    # Pending 5 s, then Starting 5 s: still initializing when the module asks, even on a busy machine where
+    # ansible-playbook takes seconds to start
+    sandbox.ctx.transition_seconds = 5
     ids = fleet.launch_ecs(ali.env, 1)
     result = run_play([task(RELEASE, "release", ali.module_args(instance_ids=ids, force=True))]).result("release")
     assert not result.get("failed"), result
