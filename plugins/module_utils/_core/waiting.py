@@ -13,6 +13,7 @@ import random
 import time
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import MAX_BATCH, chunks
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import failure
 
 
 class WaitSpec(object):
@@ -38,6 +39,7 @@ class WaitResult(object):
         return not self.failed and not self.timed_out
 
 
+# Every wait the collection makes, in one table: (target states, states that end it as failed, what to do on a timeout).
 STOPPED = WaitSpec(
     "stopped", ["stopped"], ["terminated", "shutting-down"],
     "stop them again with force: true, or replace a stuck instance (image or snapshot it, launch a replacement, "
@@ -48,11 +50,61 @@ TERMINATED = WaitSpec(
     "terminated", ["terminated"], [],
     "release them again with force: true; an instance stuck shutting-down needs the cloud's support",
 )
+SNAPSHOT_COMPLETED = WaitSpec(
+    "completed", ["completed"], ["error", "absent"],
+    "run the task again with a longer wait_timeout: snapshots already made are found by their tag, not made twice")
+IMAGE_AVAILABLE = WaitSpec(
+    "available", ["available"], ["failed", "absent"],
+    "run the task again with a longer wait_timeout: an image being created is found by its name, not made twice")
+VOLUME_READY = WaitSpec("available", ["available", "in-use"], ["error", "deleting", "deleted", "absent"], "run the task again")
+VOLUME_DETACHED = WaitSpec("detached", ["available"], ["error", "deleting", "deleted", "absent"], "run the task again")
+VOLUME_ATTACHED = WaitSpec("attached", ["in-use"], ["error", "deleting", "deleted", "absent"], "run the task again")
 
 
 def jittered(delay, rand=random.random):
     """delay +/- 25 %, so that many tasks polling the same API do not fall into step."""
     return delay * (0.75 + 0.5 * rand())
+
+
+def _rounds(fetch, ids, done, timeout, clock, sleep, rand, first_delay, max_delay, batch=None, known=None):
+    """The one polling loop: ({id: latest value}, ids still waited for at the deadline, fetch calls made).
+
+    A round fetches the ids still waited for (only the first `batch` of them when batch is set) and sleeps
+    only if one of the ids it asked about is not done yet; when all of those are done, the next ones are
+    asked at once. Delays start at `first_delay` and grow by half up to `max_delay`, jittered. With `known`
+    values for every id, the first round judges them without a fetch. At the deadline the ids not asked
+    about since the last sleep are fetched once, so that what is reported is what the cloud said.
+    """
+    deadline = clock() + max(0, timeout)
+    values = dict(known or {})
+    waiting = list(ids)
+    rounds = 0
+    delay = first_delay
+    judge_known = known is not None and all(i in values for i in waiting)
+    asked_since_sleep = set()
+    while waiting:
+        if judge_known:
+            judge_known = False
+            asked = list(waiting)
+        else:
+            asked = waiting[:batch] if batch else list(waiting)
+            values.update(fetch(asked))
+            rounds += 1
+        asked_since_sleep.update(asked)
+        waiting = [i for i in waiting if not (i in values and done(i, values[i]))]
+        if not waiting or not set(asked) & set(waiting):
+            continue  # all asked are done: ask the next ones at once (or stop when none are left)
+        remaining = deadline - clock()
+        if remaining <= 0:
+            for chunk in chunks([i for i in waiting if i not in asked_since_sleep], batch or MAX_BATCH):
+                values.update(fetch(chunk))
+                rounds += 1
+            waiting = [i for i in waiting if not (i in values and done(i, values[i]))]
+            break
+        sleep(min(jittered(delay, rand), remaining))
+        asked_since_sleep = set()
+        delay = min(delay * 1.5, max_delay)
+    return values, waiting, rounds
 
 
 def wait_for(describe, ids, spec, timeout, known=None, clock=time.monotonic, sleep=time.sleep, rand=random.random,
@@ -68,56 +120,44 @@ def wait_for(describe, ids, spec, timeout, known=None, clock=time.monotonic, sle
     within one sleep cost 1 describe per sleep plus 5, not 5 per sleep. At the deadline the ids not
     yet seen are described once, so every state reported is one the cloud gave.
     """
-    deadline = clock() + max(0, timeout)
-    records = dict(known or {})
-    waiting = list(ids)
-    polls = 0
-    delay = first_delay
-    judge_known = known is not None and all(i in records for i in waiting)
-    seen = set()  # ids described since the last sleep
+    def settled(i, record):
+        return record["state"] in spec.target or record["state"] in spec.failure
 
-    def settled(i):
-        return records[i]["state"] in spec.target or records[i]["state"] in spec.failure
-
-    while True:
-        if judge_known:
-            judge_known = False
-            seen.update(waiting)
-        else:
-            probe = waiting[:MAX_BATCH]
-            records.update(describe(probe))
-            polls += 1
-            seen.update(probe)
-        moving = [i for i in waiting if i in seen and not settled(i)]
-        waiting = [i for i in waiting if i not in records or not settled(i)]
-        if not waiting:
-            break
-        if not moving:
-            continue  # the probe settled: look at the next ids at once
-        remaining = deadline - clock()
-        if remaining <= 0:
-            for chunk in chunks([i for i in waiting if i not in seen]):
-                records.update(describe(chunk))
-                polls += 1
-            waiting = [i for i in waiting if not settled(i)]
-            break
-        sleep(min(jittered(delay, rand), remaining))
-        seen = set()
-        delay = min(delay * 1.5, max_delay)
+    records, waiting, polls = _rounds(describe, ids, settled, timeout, clock, sleep, rand, first_delay, max_delay,
+                                      batch=MAX_BATCH, known=known)
     failed = dict((i, records[i]["state"]) for i in ids if records[i]["state"] in spec.failure)
     timed_out = dict((i, records[i]["state"]) for i in waiting)
     arrived = [i for i in ids if records[i]["state"] in spec.target]
     return WaitResult(records, arrived, failed, timed_out, polls)
 
 
-def timeout_message(spec, result, timeout):
-    """The task message for a wait that did not finish: each id with its state, and what to do."""
-    parts = ["%s (%s)" % (i, s) for i, s in sorted(result.timed_out.items())]
+def timeout_message(spec, result, timeout, kind="instance", owner=None):
+    """The task message for a wait that did not finish: each id with its state (and its instance, for a resource
+    `owner` maps to one), and what to do."""
+    owner = owner or {}
+    parts = ["%s (%s%s)" % (i, s, ", of %s" % owner[i] if i in owner else "") for i, s in sorted(result.timed_out.items())]
     shown = parts[:50]
     if len(parts) > 50:
         shown.append("... and %d more" % (len(parts) - 50))
-    return "timed out after %ss waiting for %d instance(s) to be %s: %s. To go on: %s." % (
-        timeout, len(parts), spec.name, ", ".join(shown), spec.advice)
+    return "timed out after %ss waiting for %d %s(s) to be %s: %s. To go on: %s." % (
+        timeout, len(parts), kind, spec.name, ", ".join(shown), spec.advice)
+
+
+def wait_outcome(result, spec, timeout, failures, notes, became="became {state}", still="still {state} after {timeout}s",
+                 failed_code="IncorrectInstanceState", kind="instance", owner=None, who=None):
+    """A wait's result as the task reports it, into `failures` and `notes`: a failure per id that ended in a
+    failure state (`became`) or is late (`still`, code WaitTimeout), and one note naming the late ones.
+
+    `who(id)` is the instance a failure is for (a clone's source, a snapshot's instance); the messages are
+    formatted with {id}, {state} and {timeout}.
+    """
+    who = who or (lambda i: i)
+    for i, state in sorted(result.failed.items()):
+        failures.append(failure(who(i), failed_code, became.format(id=i, state=state, timeout=timeout)))
+    for i, state in sorted(result.timed_out.items()):
+        failures.append(failure(who(i), "WaitTimeout", still.format(id=i, state=state, timeout=timeout)))
+    if result.timed_out:
+        notes.append(timeout_message(spec, result, timeout, kind, owner))
 
 
 class PollResult(object):
@@ -130,27 +170,13 @@ class PollResult(object):
 
 def poll(fetch, ids, done, timeout, clock=time.monotonic, sleep=time.sleep, rand=random.random,
          first_delay=0.5, max_delay=5.0):
-    """The loop of wait_for for anything that is not an instance state (command results, reboots).
+    """The loop of wait_for for anything that is not an instance state (command results, reboots, health).
 
     fetch(ids) -> {id: value} for the ids still waited for (it batches as its API wants; an id it
     has no answer for yet is simply left out); done(id, value) -> bool. Polls at once, then after
     0.5 s, growing by half each round up to `max_delay` (jittered), until every id is done or
     `timeout` seconds pass.
     """
-    deadline = clock() + max(0, timeout)
-    values = {}
-    waiting = list(ids)
-    rounds = 0
-    delay = first_delay
-    while True:
-        if waiting:
-            values.update(fetch(list(waiting)))
-            rounds += 1
-        waiting = [i for i in waiting if not (i in values and done(i, values[i]))]
-        remaining = deadline - clock()
-        if not waiting or remaining <= 0:
-            break
-        sleep(min(jittered(delay, rand), remaining))
-        delay = min(delay * 1.5, max_delay)
+    values, waiting, rounds = _rounds(fetch, ids, done, timeout, clock, sleep, rand, first_delay, max_delay)
     unfinished = set(waiting)
     return PollResult(values, [i for i in ids if i not in unfinished], [i for i in ids if i in unfinished], rounds)

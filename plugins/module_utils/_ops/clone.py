@@ -26,11 +26,9 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resource
     CLONE_TAG, DEVICE_TAG, INSTANCE_TAG, RESTORED_TAG, SNAPSHOT_TAG, check_name, check_tags, copied_tags,
     wait_resources,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, WaitSpec, timeout_message
-
-VOLUME_READY = WaitSpec("available", ["available", "in-use"], ["error", "deleting", "deleted", "absent"], "run the task again")
-VOLUME_DETACHED = WaitSpec("detached", ["available"], ["error", "deleting", "deleted", "absent"], "run the task again")
-VOLUME_ATTACHED = WaitSpec("attached", ["in-use"], ["error", "deleting", "deleted", "absent"], "run the task again")
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import (
+    RUNNING, STOPPED, VOLUME_ATTACHED, VOLUME_DETACHED, VOLUME_READY, wait_outcome,
+)
 
 
 class StepFailed(Exception):
@@ -143,13 +141,8 @@ def run(params, check_mode=False, rt=None):
         got = rt.waiter()(describer(provider), list(by_clone), RUNNING, max(0, deadline - rt.clock()))
         for clone_id, record in got.records.items():
             clones[by_clone[clone_id]] = record
-        for clone_id, state in sorted(got.failed.items()):
-            failures.append(failure(by_clone[clone_id], "IncorrectInstanceState", "its clone %s became %s" % (clone_id, state)))
-        for clone_id, state in sorted(got.timed_out.items()):
-            failures.append(failure(by_clone[clone_id], "WaitTimeout", "its clone %s is still %s after %ss"
-                                    % (clone_id, state, params["wait_timeout"])))
-        if got.timed_out:
-            notes.append(timeout_message(RUNNING, got, params["wait_timeout"]))
+        wait_outcome(got, RUNNING, params["wait_timeout"], failures, notes, became="its clone {id} became {state}",
+                     still="its clone {id} is still {state} after {timeout}s", who=by_clone.get)
     elif clones:
         fresh = reread(provider, list(by_clone))
         for clone_id, record in fresh.items():

@@ -30,16 +30,14 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resources import (
-    IMAGE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, per_instance, resource_timeout_message,
-    wait_failures, wait_resources,
+    IMAGE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, per_instance, resource_outcome,
+    wait_resources,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.snapshot import (
-    COMPLETED, ecs_refusal, ecs_refusal_advice, group_by_instance,
+    ecs_refusal, ecs_refusal_advice, group_by_instance,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import WaitSpec
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import IMAGE_AVAILABLE, SNAPSHOT_COMPLETED
 
-AVAILABLE = WaitSpec("available", ["available"], ["failed", "absent"],
-                     "run the task again with a longer wait_timeout: an image being created is found by its name, not made twice")
 SOURCES = ("instance", "snapshots")
 SNAPSHOTS_SUFFIX = "-snap"  # <name>-<id>-snap: never the name of a failed image of the instance itself
 # CreateImage DiskDeviceMapping.N.Device: the system disk "must be /dev/xvda", data disks /dev/xvdb to /dev/xvdz
@@ -204,13 +202,11 @@ def run(params, check_mode=False, rt=None):
     owner = dict((v["image_id"], i) for i, v in images.items())
     pending = [v["image_id"] for v in images.values() if v["state"] != "available"]
     if params.get("wait") and pending:
-        got = wait_resources(rt, provider.image_states, pending, AVAILABLE, max(0, deadline - rt.clock()))
+        got = wait_resources(rt, provider.image_states, pending, IMAGE_AVAILABLE, max(0, deadline - rt.clock()))
         for image in images.values():
             if image["image_id"] in got.records:
                 image["state"] = got.records[image["image_id"]]["state"]
-        failures.extend(wait_failures("image", AVAILABLE, got, params["wait_timeout"], owner))
-        if got.timed_out:
-            notes.append(resource_timeout_message("image", AVAILABLE, got, params["wait_timeout"], owner))
+        resource_outcome(got, "image", IMAGE_AVAILABLE, params["wait_timeout"], failures, notes, owner)
     return finish(ids, records, changed, unchanged, failures, "image", notes=notes, extra=_extra(images), params=params, rt=rt)
 
 
@@ -252,12 +248,10 @@ def _from_snapshots(params, check_mode, rt, provider, records, names, tag, todo,
             failures.append(failure(i, "SnapshotsNotReady", "its snapshots %s are not completed yet; run again, or with wait: true"
                                     % ", ".join(s for s in plans.pop(i)[1])))
     elif waiting:
-        got = wait_resources(rt, provider.snapshot_states, list(waiting), COMPLETED, max(0, deadline - rt.clock()))
-        failures.extend(wait_failures("snapshot", COMPLETED, got, params["wait_timeout"], waiting))
+        got = wait_resources(rt, provider.snapshot_states, list(waiting), SNAPSHOT_COMPLETED, max(0, deadline - rt.clock()))
+        resource_outcome(got, "snapshot", SNAPSHOT_COMPLETED, params["wait_timeout"], failures, notes, waiting)
         for sid in list(got.failed) + list(got.timed_out):
             plans.pop(waiting[sid], None)
-        if got.timed_out:
-            notes.append(resource_timeout_message("snapshot", COMPLETED, got, params["wait_timeout"], waiting))
 
     changed = list(predicted)
     for i in [i for i in todo if i in plans]:

@@ -21,7 +21,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core im
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND, not_found_record
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, TERMINATED, timeout_message
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, TERMINATED, wait_outcome
 
 PROTECTED_MESSAGE = "deletion protection is on; set disable_protection: true to turn it off and release the instance"
 
@@ -137,10 +137,7 @@ def run(params, check_mode=False, rt=None):
     if params.get("wait") and watch:
         got = rt.waiter()(describer(provider), watch, TERMINATED, params["wait_timeout"])
         records.update(got.records)
-        for i, state in sorted(got.timed_out.items()):
-            failures.append(failure(i, "WaitTimeout", "still %s after %ss" % (state, params["wait_timeout"])))
-        if got.timed_out:
-            notes.append(timeout_message(TERMINATED, got, params["wait_timeout"]))
+        wait_outcome(got, TERMINATED, params["wait_timeout"], failures, notes)
     elif changed:
         records.update(reread(provider, changed))
     return finish(ids, records, changed, unchanged, failures, "release", notes=notes, params=params, rt=rt,

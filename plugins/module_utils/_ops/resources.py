@@ -9,7 +9,8 @@ idempotent, the checks on names and tags, and waiting for resources that are not
 
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import wait_outcome
 
 # Tags the collection writes (and finds its own work again by).
 SNAPSHOT_TAG = "cloudfleet:snapshot-tag"
@@ -65,24 +66,11 @@ def wait_resources(rt, read_states, ids, spec, timeout):
     return rt.waiter()(state_reader(read_states), list(ids), spec, timeout)
 
 
-def resource_timeout_message(kind, spec, result, timeout, owner=None):
-    """Like waiting.timeout_message, for snapshots / images / volumes; names their instance when known."""
-    owner = owner or {}
-    parts = []
-    for rid, state in sorted(result.timed_out.items()):
-        parts.append("%s (%s%s)" % (rid, state, ", of %s" % owner[rid] if rid in owner else ""))
-    return "timed out after %ss waiting for %d %s(s) to be %s: %s. To go on: %s." % (
-        timeout, len(parts), kind, spec.name, ", ".join(parts[:50]), spec.advice)
-
-
-def wait_failures(kind, spec, result, timeout, owner):
-    """Per-instance failure entries for resources that failed or did not arrive in time."""
-    out = []
-    for rid, state in sorted(result.failed.items()):
-        out.append(failure(owner.get(rid), "%sFailed" % kind.capitalize(), "%s %s became %s" % (kind, rid, state)))
-    for rid, state in sorted(result.timed_out.items()):
-        out.append(failure(owner.get(rid), "WaitTimeout", "%s %s still %s after %ss" % (kind, rid, state, timeout)))
-    return out
+def resource_outcome(result, kind, spec, timeout, failures, notes, owner):
+    """wait_outcome for snapshots and images: each failure is the instance's it is of (`owner`), coded <Kind>Failed."""
+    wait_outcome(result, spec, timeout, failures, notes, became=kind + " {id} became {state}",
+                 still=kind + " {id} still {state} after {timeout}s", failed_code="%sFailed" % kind.capitalize(),
+                 kind=kind, owner=owner, who=owner.get)
 
 
 def per_instance(provider, failures, instance_id, call, *args, **kwargs):

@@ -24,13 +24,10 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resources import (
-    DEVICE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, per_instance,
-    resource_timeout_message, wait_failures, wait_resources,
+    DEVICE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, per_instance, resource_outcome,
+    wait_resources,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import WaitSpec
-
-COMPLETED = WaitSpec("completed", ["completed"], ["error", "absent"],
-                     "run the task again with a longer wait_timeout: snapshots already made are found by their tag, not made twice")
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import SNAPSHOT_COMPLETED
 
 
 # ECS CreateSnapshot: "you cannot create snapshots for a disk" when its instance "has never been started" or "is not
@@ -173,13 +170,11 @@ def run(params, check_mode=False, rt=None):
     owner = dict((s["snapshot_id"], i) for i, snaps in snapshots.items() for s in snaps)
     pending = [s["snapshot_id"] for snaps in snapshots.values() for s in snaps if s["state"] != "completed"]
     if params.get("wait") and pending:
-        got = wait_resources(rt, provider.snapshot_states, pending, COMPLETED, params["wait_timeout"])
+        got = wait_resources(rt, provider.snapshot_states, pending, SNAPSHOT_COMPLETED, params["wait_timeout"])
         for snaps in snapshots.values():
             for snap in snaps:
                 if snap["snapshot_id"] in got.records:
                     snap["state"] = got.records[snap["snapshot_id"]]["state"]
-        failures.extend(wait_failures("snapshot", COMPLETED, got, params["wait_timeout"], owner))
-        if got.timed_out:
-            notes.append(resource_timeout_message("snapshot", COMPLETED, got, params["wait_timeout"], owner))
+        resource_outcome(got, "snapshot", SNAPSHOT_COMPLETED, params["wait_timeout"], failures, notes, owner)
     return finish(ids, records, changed, unchanged, failures, "snapshot", notes=notes, params=params, rt=rt,
                   extra={"snapshots": dict((i, [public(s) for s in v]) for i, v in snapshots.items())})

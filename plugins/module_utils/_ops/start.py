@@ -17,7 +17,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core im
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.health import wait_healthy
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, timeout_message
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, wait_outcome
 
 # A per-id "wrong state" answer: the instance moved on its own between the read and the start.
 _STATE_RACE_CODES = ("IncorrectInstanceState", "IncorrectInstanceStatus")
@@ -76,12 +76,8 @@ def run(params, check_mode=False, rt=None):
         # A stopping instance cannot be started yet: wait until it is stopped (or ends elsewhere).
         got = waiter(describe, stopping, STOPPED, max(0, deadline - rt.clock()), known=records)
         records.update(got.records)
-        for i, now in got.failed.items():
-            failures.append(failure(i, "IncorrectInstanceState", "was stopping, then became %s" % now))
-        for i, now in got.timed_out.items():
-            failures.append(failure(i, "WaitTimeout", "still %s: never reached stopped, so it was not started" % now))
-        if got.timed_out:
-            notes.append(timeout_message(STOPPED, got, params["wait_timeout"]))
+        wait_outcome(got, STOPPED, params["wait_timeout"], failures, notes, became="was stopping, then became {state}",
+                     still="still {state}: never reached stopped, so it was not started")
         start_failures.update(start_batch(provider, records, got.arrived, unchanged))
         to_start = [i for i in ids if i in set(to_start) or i in set(got.arrived)]
     failures.extend(e.failure() for e in start_failures.values())
@@ -91,12 +87,7 @@ def run(params, check_mode=False, rt=None):
     if params.get("wait") and watch:
         got = waiter(describe, watch, RUNNING, max(0, deadline - rt.clock()))
         records.update(got.records)
-        for i, now in got.failed.items():
-            failures.append(failure(i, "IncorrectInstanceState", "became %s while starting" % now))
-        for i, now in sorted(got.timed_out.items()):
-            failures.append(failure(i, "WaitTimeout", "still %s after %ss" % (now, params["wait_timeout"])))
-        if got.timed_out:
-            notes.append(timeout_message(RUNNING, got, params["wait_timeout"]))
+        wait_outcome(got, RUNNING, params["wait_timeout"], failures, notes, became="became {state} while starting")
         if params.get("wait_for_health"):
             running = [i for i in ids if records[i]["state"] == "running"]
             failures.extend(wait_healthy(rt, provider, running, records, max(0, deadline - rt.clock()), notes,

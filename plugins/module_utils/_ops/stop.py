@@ -15,7 +15,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core im
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, timeout_message
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, wait_outcome
 
 # A per-id "wrong state" answer: the instance moved on its own between describe and stop.
 _STATE_RACE_CODES = ("IncorrectInstanceState", "IncorrectInstanceStatus")
@@ -70,15 +70,10 @@ def run(params, check_mode=False, rt=None):
         got = waiter(describe, starting, RUNNING, max(0, deadline - rt.clock()), known=records)
         records.update(got.records)
         to_stop.extend(got.arrived)
-        for i, state in got.failed.items():
-            if state == "stopped":
-                unchanged.append(i)
-            else:
-                failures.append(failure(i, "IncorrectInstanceState", "was pending, then became %s" % state))
-        for i, state in got.timed_out.items():
-            failures.append(failure(i, "WaitTimeout", "still %s: never reached running, so it was not stopped" % state))
-        if got.timed_out:
-            notes.append(timeout_message(RUNNING, got, params["wait_timeout"]))
+        unchanged.extend(i for i, state in got.failed.items() if state == "stopped")  # stopped by someone else: done
+        got.failed = dict((i, state) for i, state in got.failed.items() if state != "stopped")
+        wait_outcome(got, RUNNING, params["wait_timeout"], failures, notes, became="was pending, then became {state}",
+                     still="still {state}: never reached running, so it was not stopped")
 
     stop_failures = in_batches(provider.stop, to_stop, dry_run=False, **stop_args)
     if stop_failures:
@@ -97,12 +92,7 @@ def run(params, check_mode=False, rt=None):
     if params.get("wait") and watch:
         got = waiter(describe, watch, STOPPED, max(0, deadline - rt.clock()))
         records.update(got.records)
-        for i, state in got.failed.items():
-            failures.append(failure(i, "IncorrectInstanceState", "became %s while stopping" % state))
-        for i, state in sorted(got.timed_out.items()):
-            failures.append(failure(i, "WaitTimeout", "still %s after %ss" % (state, params["wait_timeout"])))
-        if got.timed_out:
-            notes.append(timeout_message(STOPPED, got, params["wait_timeout"]))
+        wait_outcome(got, STOPPED, params["wait_timeout"], failures, notes, became="became {state} while stopping")
     elif changed:
         records.update(reread(provider, changed))
     return finish(ids, records, changed, unchanged, failures, "stop", notes=notes, params=params, rt=rt,
