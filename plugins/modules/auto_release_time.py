@@ -225,15 +225,24 @@ protection_disabled_ids:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import auto_release as operation
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import LifecycleModule
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import run_module
 
 
+# Its own options, as its DOCUMENTATION has them; LifecycleModule adds the doc fragments' (common and FRAGMENTS).
+ARGUMENT_SPEC = dict(
+    instance_ids=dict(type="list", elements="str", required=True),
+    release_at=dict(type="str"),
+    release_in=dict(type="str"),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    disable_protection=dict(type="bool", default=False),
+)
+FRAGMENTS = ("not_found",)
+
+
 def main():
-    module = AnsibleModule(argument_spec=specs.auto_release_time(), supports_check_mode=True)
+    module = LifecycleModule(ARGUMENT_SPEC, FRAGMENTS, supports_check_mode=True)
     run_module(module, operation.run)
 
 

@@ -348,15 +348,29 @@ error:
   sample: {"code": "InvalidInstanceId", "message": "Instances not in a valid state for account", "request_id": "5b1f..."}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import command as operation
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import LifecycleModule
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import run_module
 
 
+# Its own options, as its DOCUMENTATION has them; LifecycleModule adds the doc fragments' (common and FRAGMENTS).
+ARGUMENT_SPEC = dict(
+    instance_ids=dict(type="list", elements="str", required=True),
+    content=dict(type="str", required=True),
+    command_type=dict(type="str", default="RunShellScript", choices=["RunShellScript", "RunPowerShellScript", "RunBatScript"]),
+    timeout=dict(type="int", default=60),
+    working_dir=dict(type="str"),
+    username=dict(type="str"),
+    then=dict(type="str", default="none", choices=["none", "stop", "restart"]),
+    concurrency=dict(type="str", default="10"),
+    max_errors=dict(type="str", default="0"),
+    wait_timeout=dict(type="int", default=600),
+)
+FRAGMENTS = ("not_found",)
+
+
 def main():
-    module = AnsibleModule(argument_spec=specs.instance_command(), supports_check_mode=True)
+    module = LifecycleModule(ARGUMENT_SPEC, FRAGMENTS, supports_check_mode=True)
     run_module(module, operation.run)
 
 

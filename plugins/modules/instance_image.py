@@ -264,15 +264,25 @@ image_ids:
   sample: {"i-0123456789abcdef0": "ami-0123456789abcdef0"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import image as operation
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import LifecycleModule
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import run_module
 
 
+# Its own options, as its DOCUMENTATION has them; LifecycleModule adds the doc fragments' (common and FRAGMENTS).
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    source=dict(type="str", default="instance", choices=["instance", "snapshots"]),
+    snapshot_tag=dict(type="str"),
+    tags=dict(type="dict"),
+    delete_snapshots=dict(type="bool", default=False),
+)
+FRAGMENTS = ("batch", "not_found")
+
+
 def main():
-    module = AnsibleModule(argument_spec=specs.instance_image(), supports_check_mode=True)
+    module = LifecycleModule(ARGUMENT_SPEC, FRAGMENTS, supports_check_mode=True)
     run_module(module, operation.run)
 
 

@@ -203,15 +203,21 @@ snapshots:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import snapshot as operation
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import LifecycleModule
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import run_module
 
 
+# Its own options, as its DOCUMENTATION has them; LifecycleModule adds the doc fragments' (common and FRAGMENTS).
+ARGUMENT_SPEC = dict(
+    snapshot_tag=dict(type="str", required=True, aliases=["name"]),
+    tags=dict(type="dict"),
+)
+FRAGMENTS = ("batch", "not_found")
+
+
 def main():
-    module = AnsibleModule(argument_spec=specs.instance_snapshot(), supports_check_mode=True)
+    module = LifecycleModule(ARGUMENT_SPEC, FRAGMENTS, supports_check_mode=True)
     run_module(module, operation.run)
 
 

@@ -190,15 +190,20 @@ error:
   sample: {"code": "AuthFailure", "message": "AWS was not able to validate the provided access credentials", "request_id": "5b1f..."}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import start as operation
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import LifecycleModule
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import run_module
 
 
+# Its own options, as its DOCUMENTATION has them; LifecycleModule adds the doc fragments' (common and FRAGMENTS).
+ARGUMENT_SPEC = dict(
+    wait_for_health=dict(type="bool", default=False),
+)
+FRAGMENTS = ("batch", "not_found")
+
+
 def main():
-    module = AnsibleModule(argument_spec=specs.instance_start(), supports_check_mode=True)
+    module = LifecycleModule(ARGUMENT_SPEC, FRAGMENTS, supports_check_mode=True)
     run_module(module, operation.run)
 
 

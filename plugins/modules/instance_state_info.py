@@ -174,15 +174,23 @@ not_found_ids:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import state_info as operation
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import specs
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import LifecycleModule
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import run_module
 
 
+# Its own options, as its DOCUMENTATION has them; LifecycleModule adds the doc fragments' (common and FRAGMENTS).
+ARGUMENT_SPEC = dict(
+    instance_ids=dict(type="list", elements="str"),
+    filters=dict(type="dict"),
+    include_health=dict(type="bool", default=False),
+    include_protection=dict(type="bool", default=False),
+)
+FRAGMENTS = ("not_found",)
+
+
 def main():
-    module = AnsibleModule(argument_spec=specs.instance_state_info(), supports_check_mode=True)
+    module = LifecycleModule(ARGUMENT_SPEC, FRAGMENTS, supports_check_mode=True)
     run_module(module, operation.run)
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudfleet.lifecycle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared argument specs, per-cloud connection resolution (options, then environment) and id checks.
+"""The doc fragments' argument specs, per-cloud connection resolution (options, then environment) and id checks.
 
 Environment fallbacks are resolved here rather than with AnsibleModule's env_fallback because
 which variable applies depends on `cloud`.
@@ -16,6 +16,8 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors 
 
 CLOUDS = ("aws", "alicloud")
 
+# Each spec below is what one doc fragment documents (plugins/doc_fragments/common.py): COMMON_ARGS
+# `common`, BATCH_ARGS `common.batch`, NOT_FOUND_ARGS `common.not_found`; module_base adds them.
 COMMON_ARGS = dict(
     cloud=dict(type="str", required=True, choices=list(CLOUDS)),
     region=dict(type="str"),
@@ -32,11 +34,8 @@ BATCH_ARGS = dict(
     instance_ids=dict(type="list", elements="str", required=True),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=600),
-    force=dict(type="bool", default=False),
-    fail_on_not_found=dict(type="bool", default=False),
 )
 
-# For the modules that take instance_ids without the other batch options.
 NOT_FOUND_ARGS = dict(fail_on_not_found=dict(type="bool", default=False))
 
 # Option -> environment variables, first set wins (AWS_REGION before AWS_DEFAULT_REGION, as botocore).
@@ -67,16 +66,6 @@ ID_SHAPES = {
     "aws": "i- followed by 8 or 17 lowercase hex digits",
     "alicloud": "i- followed by 10 to 30 lowercase letters or digits",
 }
-
-
-def merged_spec(*specs, **extra):
-    """One argument_spec from several shared parts plus the module's own options."""
-    spec = {}
-    for part in specs:
-        for key, value in part.items():
-            spec[key] = dict(value)
-    spec.update(extra)
-    return spec
 
 
 def resolve_connection(params, environ=None):
