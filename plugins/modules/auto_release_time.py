@@ -109,6 +109,7 @@ instances:
   type: list
   elements: dict
   contains:
+    # from docs/shared_return.yml "record" (python tools/sync_return_docs.py); edit it there
     id:
       description: The instance id.
       type: str
@@ -159,7 +160,19 @@ instances:
       description: The instance's tags as a dict.
       type: dict
       sample: {"env": "test"}
+    os_type:
+      description: V(linux) or V(windows) (EC2 C(Platform), ECS C(OSType)); null when unknown.
+      type: str
+      sample: linux
+    start_time:
+      description:
+        - When the instance last started, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ) (EC2 C(LaunchTime); ECS C(StartTime),
+          to the minute); null when unknown.
+      type: str
+      sample: "2026-12-03T06:00:00Z"
+    # end of docs/shared_return.yml "record"
 
+# from docs/shared_return.yml "outcome" (python tools/sync_return_docs.py); edit it there
 changed_ids:
   description: The ids this task changed (in check mode, would change).
   returned: always
@@ -181,12 +194,6 @@ not_found_ids:
   type: list
   elements: str
   sample: []
-diff:
-  description:
-    - With C(--diff), the auto-release time before and after (predicted, in check mode) of each instance this task changes.
-  returned: with --diff
-  type: dict
-  sample: {"before": {"i-0123456789abcdef0": {"auto_release_time": null}}, "after": {"i-0123456789abcdef0": {"auto_release_time": "2026-12-01T06:00:00Z"}}}
 failures:
   description:
     - One entry per instance that failed, with the cloud's error code, message and request id
@@ -203,7 +210,13 @@ error:
   returned: failure
   type: dict
   sample: {"code": "AuthFailure", "message": "AWS was not able to validate the provided access credentials", "request_id": "5b1f..."}
-
+# end of docs/shared_return.yml "outcome"
+diff:
+  description:
+    - With C(--diff), the auto-release time before and after (predicted, in check mode) of each instance this task changes.
+  returned: with --diff
+  type: dict
+  sample: {"before": {"i-0123456789abcdef0": {"auto_release_time": null}}, "after": {"i-0123456789abcdef0": {"auto_release_time": "2026-12-01T06:00:00Z"}}}
 auto_release_time:
   description: The time that was asked for, as C(YYYY-MM-DDTHH:MM:SSZ); null for O(state=absent).
   returned: always

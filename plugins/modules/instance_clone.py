@@ -114,6 +114,7 @@ instances:
   type: list
   elements: dict
   contains:
+    # from docs/shared_return.yml "record" (python tools/sync_return_docs.py); edit it there
     id:
       description: The instance id.
       type: str
@@ -164,7 +165,19 @@ instances:
       description: The instance's tags as a dict.
       type: dict
       sample: {"env": "test"}
+    os_type:
+      description: V(linux) or V(windows) (EC2 C(Platform), ECS C(OSType)); null when unknown.
+      type: str
+      sample: linux
+    start_time:
+      description:
+        - When the instance last started, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ) (EC2 C(LaunchTime); ECS C(StartTime),
+          to the minute); null when unknown.
+      type: str
+      sample: "2026-12-03T06:00:00Z"
+    # end of docs/shared_return.yml "record"
 
+# from docs/shared_return.yml "outcome" (python tools/sync_return_docs.py); edit it there
 changed_ids:
   description: The ids this task changed (in check mode, would change).
   returned: always
@@ -202,6 +215,7 @@ error:
   returned: failure
   type: dict
   sample: {"code": "AuthFailure", "message": "AWS was not able to validate the provided access credentials", "request_id": "5b1f..."}
+# end of docs/shared_return.yml "outcome"
 clones:
   description:
     - Per source instance id, its clone's record (the same keys as RV(instances)).

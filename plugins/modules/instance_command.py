@@ -333,14 +333,72 @@ failures:
 instances:
   description:
     - One record per instance after the run, in the order the ids were given, with the same keys as every module returns.
-      Two keys are added, C(os_type) (V(linux) or V(windows), from EC2 C(Platform) and ECS C(OSType)) and
-      C(start_time) (EC2 C(LaunchTime), ECS C(StartTime), ISO 8601 UTC).
   returned: always
   type: list
   elements: dict
-  sample: [{"id": "i-0123456789abcdef0", "cloud": "aws", "region": "us-east-1", "state": "running", "raw_state": "running",
-            "state_code": 16, "auto_release_time": null, "deletion_protection": null, "instance_type": "t3.micro",
-            "tags": {}, "os_type": "linux", "start_time": "2026-11-22T07:00:00Z"}]
+  contains:
+    # from docs/shared_return.yml "record" (python tools/sync_return_docs.py); edit it there
+    id:
+      description: The instance id.
+      type: str
+      sample: i-0123456789abcdef0
+    cloud:
+      description: V(aws) or V(alicloud).
+      type: str
+      sample: aws
+    region:
+      description: The region the instance is in.
+      type: str
+      sample: us-east-1
+    state:
+      description:
+        - The normalized state, the same words on both clouds.
+        - V(not-found) when the cloud did not know the id as the module started (see RV(not_found_ids)), never a state the
+          instance was in. An instance this task released reads V(terminated), on ECS too, where the cloud then forgets it.
+      type: str
+      choices: [pending, running, stopping, stopped, shutting-down, terminated, not-found]
+      sample: stopped
+    raw_state:
+      description: The cloud's own word for the state (EC2 C(State.Name), ECS C(Status)); null when the instance is gone.
+      type: str
+      sample: stopped
+    state_code:
+      description: EC2's state code, low byte only (0, 16, 32, 48, 64, 80); null on ECS.
+      type: int
+      sample: 80
+    auto_release_time:
+      description:
+        - When the instance is released automatically, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ); null if not set.
+        - On EC2 this is read from the tag C(cloudfleet:auto-release-time).
+      type: str
+      sample: "2026-12-01T06:00:00Z"
+    deletion_protection:
+      description:
+        - Whether release protection is on (ECS C(DeletionProtection)).
+        - On EC2 null unless this task read it (C(DescribeInstanceAttribute), one call per instance - auto_release_time, the check
+          mode of instance_release, instance_state_info with include_protection) or a refused release showed it, because
+          C(DescribeInstances) does not report C(DisableApiTermination).
+      type: bool
+      sample: false
+    instance_type:
+      description: The instance type.
+      type: str
+      sample: t3.micro
+    tags:
+      description: The instance's tags as a dict.
+      type: dict
+      sample: {"env": "test"}
+    os_type:
+      description: V(linux) or V(windows) (EC2 C(Platform), ECS C(OSType)); null when unknown.
+      type: str
+      sample: linux
+    start_time:
+      description:
+        - When the instance last started, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ) (EC2 C(LaunchTime); ECS C(StartTime),
+          to the minute); null when unknown.
+      type: str
+      sample: "2026-12-03T06:00:00Z"
+    # end of docs/shared_return.yml "record"
 error:
   description: The API error that stopped the run, or the first failure, for a task that failed.
   returned: failure

@@ -79,6 +79,7 @@ instances:
   type: list
   elements: dict
   contains:
+    # from docs/shared_return.yml "record" (python tools/sync_return_docs.py); edit it there
     id:
       description: The instance id.
       type: str
@@ -134,9 +135,12 @@ instances:
       type: str
       sample: linux
     start_time:
-      description: When the instance last started, ISO 8601 UTC (EC2 C(LaunchTime), ECS C(StartTime), minute precision).
+      description:
+        - When the instance last started, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ) (EC2 C(LaunchTime); ECS C(StartTime),
+          to the minute); null when unknown.
       type: str
       sample: "2026-12-03T06:00:00Z"
+    # end of docs/shared_return.yml "record"
     health:
       description:
         - With O(wait_for_health=true), the instance's health as last read (the same shape as
@@ -144,6 +148,7 @@ instances:
       returned: with O(wait_for_health=true)
       type: dict
 
+# from docs/shared_return.yml "outcome" (python tools/sync_return_docs.py); edit it there
 changed_ids:
   description: The ids this task changed (in check mode, would change).
   returned: always
@@ -165,12 +170,6 @@ not_found_ids:
   type: list
   elements: str
   sample: []
-diff:
-  description:
-    - With C(--diff), the state before and after (predicted, in check mode) of each instance this task changes.
-  returned: with --diff
-  type: dict
-  sample: {"before": {"i-0123456789abcdef0": {"state": "running"}}, "after": {"i-0123456789abcdef0": {"state": "stopped"}}}
 failures:
   description:
     - One entry per instance that failed, with the cloud's error code, message and request id
@@ -187,6 +186,13 @@ error:
   returned: failure
   type: dict
   sample: {"code": "AuthFailure", "message": "AWS was not able to validate the provided access credentials", "request_id": "5b1f..."}
+# end of docs/shared_return.yml "outcome"
+diff:
+  description:
+    - With C(--diff), the state before and after (predicted, in check mode) of each instance this task changes.
+  returned: with --diff
+  type: dict
+  sample: {"before": {"i-0123456789abcdef0": {"state": "running"}}, "after": {"i-0123456789abcdef0": {"state": "stopped"}}}
 reboots:
   description:
     - Each rebooted id and what showed its reboot - V(state) (ECS was seen C(Starting)), V(start_time) (ECS C(StartTime)

@@ -80,6 +80,7 @@ instances:
   type: list
   elements: dict
   contains:
+    # from docs/shared_return.yml "record" (python tools/sync_return_docs.py); edit it there
     id:
       description: The instance id.
       type: str
@@ -135,9 +136,12 @@ instances:
       type: str
       sample: linux
     start_time:
-      description: When the instance last started, ISO 8601 UTC (EC2 C(LaunchTime), ECS C(StartTime), minute precision).
+      description:
+        - When the instance last started, as ISO 8601 UTC C(YYYY-MM-DDTHH:MM:SSZ) (EC2 C(LaunchTime); ECS C(StartTime),
+          to the minute); null when unknown.
       type: str
       sample: "2026-12-03T06:00:00Z"
+    # end of docs/shared_return.yml "record"
     health:
       description:
         - With O(wait_for_health=true), the instance's health as last read (the same shape as
@@ -145,6 +149,7 @@ instances:
       returned: with O(wait_for_health=true)
       type: dict
 
+# from docs/shared_return.yml "outcome" (python tools/sync_return_docs.py); edit it there
 changed_ids:
   description: The ids this task changed (in check mode, would change).
   returned: always
@@ -166,12 +171,6 @@ not_found_ids:
   type: list
   elements: str
   sample: []
-diff:
-  description:
-    - With C(--diff), the state before and after (predicted, in check mode) of each instance this task changes.
-  returned: with --diff
-  type: dict
-  sample: {"before": {"i-0123456789abcdef0": {"state": "running"}}, "after": {"i-0123456789abcdef0": {"state": "stopped"}}}
 failures:
   description:
     - One entry per instance that failed, with the cloud's error code, message and request id
@@ -188,6 +187,13 @@ error:
   returned: failure
   type: dict
   sample: {"code": "AuthFailure", "message": "AWS was not able to validate the provided access credentials", "request_id": "5b1f..."}
+# end of docs/shared_return.yml "outcome"
+diff:
+  description:
+    - With C(--diff), the state before and after (predicted, in check mode) of each instance this task changes.
+  returned: with --diff
+  type: dict
+  sample: {"before": {"i-0123456789abcdef0": {"state": "running"}}, "after": {"i-0123456789abcdef0": {"state": "stopped"}}}
 """
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils.lifecycle import start as operation

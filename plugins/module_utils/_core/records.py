@@ -123,8 +123,9 @@ def normalize_os_type(value):
 
 def make_record(instance_id, cloud, region, state, raw_state=None, state_code=None, auto_release_time=None,
                 deletion_protection=None, instance_type=None, tags=None, os_type=None, start_time=None):
-    """One instance as every module reports it (the keys are a contract; os_type and start_time were
-    added for instance_command: 'linux' | 'windows' | None, and when it last started, ISO 8601 UTC)."""
+    """One instance as every module reports it. The keys are a contract, documented once in
+    docs/shared_return.yml and copied into each module's RETURN: a key added here fails
+    tests/unit/plugins/modules/test_return_docs.py until it is documented there."""
     return {
         "id": instance_id,
         "cloud": cloud,
