@@ -48,6 +48,7 @@ options:
       - If not set, V(aws) reads E(AWS_ENDPOINT_URL) and V(alicloud) reads E(ALIBABA_CLOUD_ECS_ENDPOINT);
         otherwise the cloud's public regional endpoint is used (ECS V(https://ecs.REGION.aliyuncs.com)).
     type: str
+  # PLUGINS below has the same words (tests/unit/plugins/doc_fragments/test_common.py).
   retry_max_attempts:
     description:
       - How many times one API call is tried in all when the cloud answers with throttling or a server error.
@@ -115,4 +116,21 @@ options:
         or a typo, which must not look like a finished job.
     type: bool
     default: false
+"""
+
+    # For the plugins that are not modules (the inventory source): what they share with the modules, word for word
+    # (tests/unit/plugins/doc_fragments/test_common.py). Only that: a plugin's options come from get_option, and the
+    # inventory takes its credentials and endpoint per entry of its `sources`, so their docs are its own.
+    PLUGINS = r"""
+options:
+  retry_max_attempts:
+    description:
+      - How many times one API call is tried in all when the cloud answers with throttling or a server error.
+      - V(aws) uses the botocore V(standard) retry mode; V(alicloud) retries C(Throttling*), C(ServiceUnavailable),
+        C(InternalError) and any 5xx answer. Both back off exponentially with jitter.
+    type: int
+    default: 8
+requirements:
+  - boto3 >= 1.34 (for V(aws))
+  - alibabacloud_tea_openapi >= 0.3.12 (for V(alicloud))
 """

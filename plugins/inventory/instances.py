@@ -13,8 +13,9 @@ description:
     O(page_size) instances a call.
   - Each host carries the normalized record the modules return (C(instance_id), C(cloud), C(region),
     C(state), C(raw_state), C(state_code), C(auto_release_time), C(deletion_protection), C(instance_type),
-    C(tags)) plus C(instance_name) (EC2 tag C(Name), ECS C(InstanceName)), C(private_ip), C(public_ip),
-    C(private_dns_name), C(public_dns_name), C(zone) and C(vpc_id) when the API gives them, so the collection's roles can run over inventory hosts directly.
+    C(tags), C(os_type), C(start_time)) plus C(instance_name) (EC2 tag C(Name), ECS C(InstanceName)),
+    C(private_ip), C(public_ip), C(private_dns_name), C(public_dns_name), C(zone) and C(vpc_id) when the API
+    gives them, so the collection's roles can run over inventory hosts directly.
   - Hosts are grouped by cloud, region and state (C(cloud_aws), C(region_us_east_1), C(state_running))
     unless O(default_groups=false); O(compose), O(groups) and O(keyed_groups) work as in
     P(ansible.builtin.constructed#inventory).
@@ -26,12 +27,10 @@ description:
     entry and the cloud's error code; no traceback, no secret.
 author:
   - cloudfleet.lifecycle developers (@cloudfleet)
-requirements:
-  - boto3 (for sources with O(sources[].cloud=aws))
-  - alibabacloud_tea_openapi (for sources with O(sources[].cloud=alicloud))
 extends_documentation_fragment:
   - constructed
   - inventory_cache
+  - cloudfleet.lifecycle.common.plugins
 options:
   plugin:
     description: The name of this plugin; the source file is for this plugin only when it says so.
@@ -102,10 +101,6 @@ options:
         brought to the nearest limit.
     type: int
     default: 100
-  retry_max_attempts:
-    description: Attempts per API call on throttling and server errors (SDK retries with jittered backoff).
-    type: int
-    default: 8
 """
 
 EXAMPLES = r"""

@@ -13,7 +13,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core import 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import alicloud as provider_alicloud
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import aws as provider_aws
 
-from .module_docs import MODULE_NAMES, ROOT, returns
+from .module_docs import MODULE_NAMES, ROOT, literal, returns
 
 SHARED = yaml.safe_load((ROOT / "docs" / "shared_return.yml").read_text())
 RECORD = SHARED["record"]
@@ -91,3 +91,12 @@ def test_the_providers_build_records_of_the_documented_keys_and_types():
 def assert_documented_types(record):
     for key, value in record.items():
         assert value is None or isinstance(value, PYTHON_TYPES[RECORD[key]["type"]]), (key, value)
+
+
+def test_the_inventory_names_every_record_key_its_hosts_carry():
+    doc = yaml.safe_load(literal(ROOT / "plugins" / "inventory" / "instances.py", "DOCUMENTATION"))
+    description = " ".join(doc["description"])
+    # Hosts carry the record with instance_id for id (inventory_source.host_vars).
+    missing = [key for key in RECORD if "C(%s)" % ("instance_id" if key == "id" else key) not in description]
+    assert not missing, "plugins/inventory/instances.py does not name %s" % ", ".join(missing)
+    assert "cloudfleet.lifecycle.common.plugins" in doc["extends_documentation_fragment"]
