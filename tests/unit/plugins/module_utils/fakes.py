@@ -22,8 +22,10 @@ class FakeClock:
 
 class FakeInstance:
     def __init__(self, state, protected=None, auto_release_time=None, stuck=False, hibernation=True, os_type="linux",
-                 exit_code=0, output="", raw_status=None, start_time="2026-01-01T00:00:00Z"):
+                 exit_code=0, output="", raw_status=None, start_time="2026-01-01T00:00:00Z", tags=None, events=None):
         self.state = state
+        self.tags = dict(tags or {})
+        self.events = list(events or [])  # scheduled events, as health() reports them
         self.protected = protected
         self.auto_release_time = auto_release_time
         self.stuck = stuck
@@ -56,7 +58,14 @@ class FakeProvider:
         return make_record(i, self.cloud, self.region, inst.state, raw_state=inst.state,
                            auto_release_time=inst.auto_release_time,
                            deletion_protection=inst.protected if self.protection_in_describe else None,
-                           os_type=inst.os_type, start_time=inst.start_time)
+                           os_type=inst.os_type, start_time=inst.start_time, tags=inst.tags)
+
+    def _known(self, i):
+        return i in self.instances and self.instances[i].state != "gone"
+
+    def _not_found(self, i):
+        """As EC2 answers an id it does not know (a batch call's error, attributed to that id)."""
+        return CloudError("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist" % i, "req-0", instance_id=i)
 
     def calls_of(self, name, dry_run=None):
         return [c for c in self.calls if c[0] == name and (dry_run is None or c[2] == dry_run)]
@@ -70,17 +79,21 @@ class FakeProvider:
                 inst.age += 1
                 if inst.age >= 2:
                     inst.state, inst.age = NEXT[inst.state], 0
-        return dict((i, self._record(i)) for i in ids if i in self.instances and self.instances[i].state != "gone")
+        return dict((i, self._record(i)) for i in ids if self._known(i))
 
     def list_instances(self, states=None, tags=None):
         self.calls.append(("list", None, False))
-        return [self._record(i) for i in self.instances if self.instances[i].state != "gone"]
+        return [self._record(i) for i, inst in self.instances.items() if self._known(i)
+                and (not states or inst.state in states) and all(inst.tags.get(k) == str(v) for k, v in (tags or {}).items())]
 
     def stop(self, ids, force=False, hibernate=False, stopped_mode=None, dry_run=False):
         assert len(ids) <= 100
         self.calls.append(("stop", list(ids), dry_run))
         failures = {}
         for i in ids:
+            if not self._known(i):
+                failures[i] = self._not_found(i)
+                continue
             inst = self.instances[i]
             if hibernate and not inst.hibernation:
                 failures[i] = CloudError("UnsupportedHibernationConfiguration", "not configured", "req-1", instance_id=i)
@@ -93,30 +106,40 @@ class FakeProvider:
         self.calls.append(("terminate", list(ids), dry_run))
         failures = {}
         for i in ids:
+            if not self._known(i):
+                failures[i] = self._not_found(i)
+                continue
             inst = self.instances[i]
+            if dry_run:
+                continue  # as on both clouds, a dry run of the release does not read protection
             if inst.protected:
                 failures[i] = CloudError("OperationNotPermitted", "may not be terminated; disableApiTermination", "req-2", instance_id=i)
-            elif not dry_run:
+            else:
                 inst.state, inst.age = "shutting-down", 0
         return failures
 
     def set_deletion_protection(self, ids, enabled, dry_run=False):
         self.calls.append(("protection", list(ids), dry_run))
+        failures = dict((i, self._not_found(i)) for i in ids if not self._known(i))
         if not dry_run:
             for i in ids:
-                self.instances[i].protected = enabled
-        return {}
+                if i not in failures:
+                    self.instances[i].protected = enabled
+        return failures
 
     def set_auto_release_time(self, ids, value, dry_run=False):
         self.calls.append(("auto_release", list(ids), dry_run))
+        failures = dict((i, self._not_found(i)) for i in ids if not self._known(i))
         if not dry_run:
             for i in ids:
-                self.instances[i].auto_release_time = value
-        return {}
+                if i not in failures:
+                    self.instances[i].auto_release_time = value
+        return failures
 
     def health(self, ids):
         self.calls.append(("health", list(ids), False))
-        return dict((i, {"instance_status": "ok", "system_status": "ok", "events": []}) for i in ids)
+        return dict((i, {"instance_status": "ok", "system_status": "ok", "events": list(self.instances[i].events)})
+                    for i in ids if self._known(i))
 
     # --- commands (instance_command) ---
     # A command's result is final on the `command_rounds`-th results call for its invocation. On alicloud an
@@ -181,15 +204,24 @@ class FakeProvider:
         """EC2 stays running through a reboot; ECS goes Starting (pending here), then Running with a new StartTime."""
         assert len(ids) <= 100
         self.calls.append(("reboot", list(ids), dry_run))
-        if dry_run:
-            return {}
+        failures = {}
         for i in ids:
+            if not self._known(i):
+                failures[i] = self._not_found(i)
+            elif self.instances[i].state != "running":
+                failures[i] = CloudError("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be rebooted."
+                                         % i, "req-4", instance_id=i)
+        if dry_run:
+            return failures
+        for i in ids:
+            if i in failures:
+                continue
             inst = self.instances[i]
             inst.boots += 1
             if self.cloud == "alicloud" and not self.quick_reboots:
                 inst.state, inst.age = "pending", 0
                 inst.start_time = "2026-01-01T01:%02d:00Z" % inst.boots
-        return {}
+        return failures
 
     quick_reboots = False  # ECS reboots that end before any poll, in the same StartTime minute
 
@@ -200,8 +232,12 @@ class FakeProvider:
         self.calls.append(("start", list(ids), dry_run))
         failures = {}
         for i in ids:
-            if i in self.start_refusals:
+            if not self._known(i):
+                failures[i] = self._not_found(i)
+            elif i in self.start_refusals:
                 failures[i] = CloudError("InsufficientInstanceCapacity", "not enough capacity", "req-3", instance_id=i)
+            elif self.instances[i].state in ("running", "pending"):
+                continue  # as on EC2: a start of a running instance is answered as done and changes nothing
             elif not dry_run:
                 self.instances[i].state, self.instances[i].age = "pending", 0
         return failures
@@ -214,7 +250,7 @@ class FakeProvider:
         found = {}
         for i in ids:
             self.calls.append(("read_protection", [i], False))
-            if i in self.instances and self.instances[i].state != "gone":
+            if self._known(i):
                 found[i] = bool(self.instances[i].protected)
         return found
 
