@@ -15,11 +15,11 @@ PYTEST_WORKERS ?= 2
 # at -n 4): four workers take 14 minutes where two take about 25.
 INTEGRATION_WORKERS ?= 4
 
-.PHONY: help venv collection demo test unit sandbox-test integration sanity lint molecule bench clean
+.PHONY: help venv collection demo test unit contract sandbox-test integration sanity lint molecule bench clean
 
 help:
 	@echo "make demo   - start the sandbox, seed a fleet on both clouds, run playbooks/demo.yml, stop the sandbox"
-	@echo "make test   - everything CI runs (unit, sandbox, integration, ansible-test sanity, ansible-lint, molecule)"
+	@echo "make test   - everything CI runs (unit, contract, sandbox, integration, ansible-test sanity, ansible-lint, molecule)"
 	@echo "make bench  - benchmark stop-then-release against amazon.aws on the sandbox (N=1000 REPEAT=3 SWEEP=1); not part of test"
 	@echo "make clean  - remove the venv and caches"
 
@@ -40,6 +40,11 @@ collection: venv $(COLLECTION_LINK)
 
 unit: collection
 	$(PY) -m pytest -q tests/unit
+
+# The providers' contract: the same assertions on the AWS and Alibaba providers (on the sandbox) and on
+# the unit tests' fake provider, without ansible-playbook.
+contract: collection
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/contract
 
 # The AWS CLI, a foreign client of the sandbox (tests/sandbox/test_ec2_aws_cli.py), in a venv of its own:
 # it carries its own botocore, which the collection's pinned one must not meet.
@@ -85,7 +90,7 @@ molecule: collection
 demo: collection
 	sandbox/demo.sh
 
-test: unit sandbox-test integration sanity lint molecule
+test: unit contract sandbox-test integration sanity lint molecule
 
 # A benchmark, not a test (see bench/README.md): the sandbox at --transition-seconds 1, N instances
 # (half EC2, half ECS), each case REPEAT times, medians -> bench/results/{results.json,results.md,chart.png}.
