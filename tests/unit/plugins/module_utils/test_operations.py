@@ -1,6 +1,4 @@
 """The cloud-neutral decisions (changed / unchanged / refused / failed) with a fake provider."""
-import datetime
-
 import pytest
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import auto_release
@@ -10,15 +8,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import s
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, TaskFailure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.per_id import run_per_id
 
-from .fakes import FakeClock, FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
-
-NOW = datetime.datetime(2026, 11, 22, 4, 0, 0, tzinfo=datetime.timezone.utc)
-
-
-def fleet(*states, **kwargs):
-    ids = [aws_id(n + 1) for n in range(len(states))]
-    return ids, FakeProvider(instances=dict((i, FakeInstance(s, **kwargs)) for i, s in zip(ids, states)))
-
+from .fakes import NOW, FakeClock, FakeInstance, FakeProvider, aws_id, ecs_id, fleet, params, runtime
 
 # ---------------------------------------------------------------- stop
 

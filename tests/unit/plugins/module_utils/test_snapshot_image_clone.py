@@ -5,10 +5,10 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import c
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import image
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import resources
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import snapshot
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, TaskFailure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, TaskFailure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import make_record
 
-from .fakes import FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
+from .fakes import EcsResourceProvider, FakeInstance, ResourceProvider, aws_id, ecs_id, params, runtime
 
 
 # ---------------------------------------------------------------- shared checks
@@ -52,95 +52,6 @@ def test_tagger_names_instance_device_and_tag():
     assert tags == {"owner": "ops", "Name": "t1-i-1", "cloudfleet:snapshot-tag": "t1", "cloudfleet:instance-id": "i-1",
                     "cloudfleet:device": "/dev/sda1"}
     assert "cloudfleet:device" not in snapshot.tagger("t1", "i-1", {})({"device": None})
-
-
-class ResourceProvider(FakeProvider):
-    """FakeProvider plus the resource calls (disks, snapshots, images, launches)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.snapshots = {}
-        self.images = {}
-        self.image_failures = set()
-        self.launched = []
-
-    def is_fatal(self, error):
-        return error.code == "AuthFailure"
-
-    def disks(self, ids):
-        return dict((i, [{"volume_id": "vol-%s-%d" % (i, n), "device": "/dev/sd%s" % "ab"[n], "root": n == 0}
-                         for n in range(2)]) for i in ids if i in self.instances)
-
-    def snapshot_dry_run_supported(self):
-        return True
-
-    def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
-        self.calls.append(("create_snapshots", [instance_id], dry_run))
-        if dry_run:
-            return []
-        made = []
-        for disk in disks:
-            sid = "snap-%d" % (len(self.snapshots) + 1)
-            self.snapshots[sid] = {"snapshot_id": sid, "volume_id": disk["volume_id"], "device": disk["device"],
-                                   "state": "pending", "tags": tags(disk)}
-            made.append(dict(self.snapshots[sid]))
-        return made
-
-    def find_snapshots(self, tags):
-        return [dict(s) for s in self.snapshots.values() if all(s["tags"].get(k) == v for k, v in tags.items())]
-
-    def snapshot_states(self, ids):
-        for sid in ids:
-            self.snapshots[sid]["state"] = "completed"
-        return dict((sid, {"state": "completed"}) for sid in ids)
-
-    def find_images(self, names):
-        return dict((n, dict(self.images[n])) for n in names if n in self.images)
-
-    def create_image(self, instance_id, name, tags, dry_run=False):
-        self.calls.append(("create_image", [instance_id], dry_run))
-        if instance_id in self.image_failures:
-            raise CloudError("IncorrectInstanceState", "cannot image %s" % instance_id, "req-9")
-        if dry_run:
-            return None
-        self.images[name] = {"image_id": "ami-%d" % (len(self.images) + 1), "name": name, "state": "pending", "snapshot_ids": []}
-        return self.images[name]["image_id"]
-
-    def image_states(self, ids):
-        for img in self.images.values():
-            if img["image_id"] in ids:
-                img["state"] = "available"
-        return dict((i, {"state": "available"}) for i in ids)
-
-    def delete_image(self, img, delete_snapshots=False, dry_run=False):
-        self.calls.append(("delete_image", [img["image_id"]], dry_run))
-        if not dry_run:
-            del self.images[img["name"]]
-
-    def find_tagged(self, key, values, states=("pending", "running", "stopping", "stopped")):
-        return [self._record(i) for i in self.instances if self.instances[i].tags.get(key) in values
-                and self.instances[i].state in states]
-
-    def _record(self, i):
-        record = super()._record(i)
-        record["tags"] = dict(getattr(self.instances[i], "tags", {}))
-        return record
-
-    def details(self, ids):
-        return dict((i, {"instance_type": "t3.micro", "image_id": "ami-src", "subnet_id": "subnet-1", "security_group_ids": ["sg-1"],
-                         "key_name": "k", "zone": "z", "root_device": "/dev/sda", "tags": dict(self.instances[i].tags),
-                         "disks": []}) for i in ids if i in self.instances)
-
-    def launch(self, config, image_id, tags, client_token, dry_run=False):
-        self.calls.append(("launch", [image_id], dry_run))
-        if dry_run:
-            return None
-        new_id = aws_id(1000 + len(self.launched))
-        inst = FakeInstance("pending")
-        inst.tags = dict(tags)
-        self.instances[new_id] = inst
-        self.launched.append((new_id, config, image_id, tags, client_token))
-        return new_id
 
 
 def fleet(n, **kwargs):
@@ -352,37 +263,6 @@ def test_image_names_keep_the_two_sources_apart_and_the_token_is_short():
     long_name = image.image_name("a" * 100, ecs_id(1), "snapshots")
     assert len(long_name) <= 128  # ECS ImageName: 2 to 128 characters
     assert image.image_token(long_name) == image.image_token(long_name) and len(image.image_token(long_name)) <= 64
-
-
-class EcsResourceProvider(ResourceProvider):
-    """The ECS side: CreateImage from DiskDeviceMapping, snapshots that know their disk's type and size."""
-
-    def __init__(self, **kwargs):
-        super().__init__(cloud="alicloud", **kwargs)
-        self.mappings = {}
-
-    def disks(self, ids):
-        return dict((i, [{"volume_id": "d-%s-%d" % (i, n), "disk_id": "d-%s-%d" % (i, n), "device": "/dev/xvd%s" % "ab"[n],
-                          "root": n == 0} for n in range(2)]) for i in ids if i in self.instances)
-
-    def snapshot_dry_run_supported(self):
-        return False
-
-    def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
-        made = super().create_snapshots(instance_id, disks, whole, tags, dry_run)
-        for s in made:
-            self.snapshots[s["snapshot_id"]].update(root=s["device"] == "/dev/xvda", size=20)
-        return [dict(self.snapshots[s["snapshot_id"]]) for s in made]
-
-    def create_image_from_snapshots(self, name, mapping, tags, client_token, dry_run=False):
-        self.calls.append(("create_image_from_snapshots", [name], dry_run))
-        if dry_run:
-            return None
-        image_id = "m-%d" % (len(self.images) + 1)
-        self.images[name] = {"image_id": image_id, "name": name, "state": "pending",
-                             "snapshot_ids": [d["snapshot_id"] for d in mapping], "tags": tags}
-        self.mappings[name] = mapping
-        return image_id
 
 
 def ecs_fleet(n):

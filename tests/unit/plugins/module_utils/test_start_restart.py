@@ -5,13 +5,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import r
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import start
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, TaskFailure
 
-from .fakes import FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
-
-
-def fleet(*states, cloud="aws", **kwargs):
-    make = aws_id if cloud == "aws" else ecs_id
-    ids = [make(n + 1) for n in range(len(states))]
-    return ids, FakeProvider(cloud=cloud, instances=dict((i, FakeInstance(s, **kwargs)) for i, s in zip(ids, states)))
+from .fakes import FakeInstance, FakeProvider, aws_id, fleet, params, runtime
 
 
 def test_start_starts_stopped_waits_for_stopping_and_leaves_running_alone():

@@ -1,6 +1,4 @@
 """Issue 12: what a module reports is what happened (not found, protection, check mode, wait 0, messages)."""
-import datetime
-
 import pytest
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import (
@@ -11,17 +9,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors 
     CloudError, InputError, TaskFailure, connection_reason, describe_failures,
 )
 
-from .fakes import FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
-from .test_snapshot_image_clone import ResourceProvider
-
-NOW = datetime.datetime(2026, 11, 22, 4, 0, 0, tzinfo=datetime.timezone.utc)
-
-
-def fleet(*states, cloud="aws", **kwargs):
-    make = aws_id if cloud == "aws" else ecs_id
-    ids = [make(n + 1) for n in range(len(states))]
-    return ids, FakeProvider(cloud=cloud, instances=dict((i, FakeInstance(s, **kwargs)) for i, s in zip(ids, states)))
-
+from .fakes import NOW, FakeInstance, FakeProvider, ResourceProvider, aws_id, ecs_id, fleet, params, runtime
 
 # ---------------------------------------------------------------- 1. not found, never terminated
 
