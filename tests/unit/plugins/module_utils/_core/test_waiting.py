@@ -3,7 +3,7 @@ import pytest
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import describer
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import STOPPED, TERMINATED, WaitSpec, timeout_message, wait_for
 
-from .fakes import FakeClock, FakeInstance, FakeProvider, aws_id
+from ..fakes import FakeClock, FakeInstance, FakeProvider, aws_id
 
 
 def run_wait(provider, ids, spec, timeout, clock=None):

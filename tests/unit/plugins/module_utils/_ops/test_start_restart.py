@@ -5,7 +5,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import r
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import start
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, TaskFailure
 
-from .fakes import FakeInstance, FakeProvider, aws_id, fleet, params, runtime
+from ..fakes import FakeInstance, FakeProvider, aws_id, fleet, params, runtime
 
 
 def test_start_starts_stopped_waits_for_stopping_and_leaves_running_alone():

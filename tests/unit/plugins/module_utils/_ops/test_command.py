@@ -4,7 +4,7 @@ import pytest
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import command
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, TaskFailure
 
-from .fakes import FakeClock, FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
+from ..fakes import FakeClock, FakeInstance, FakeProvider, aws_id, ecs_id, params, runtime
 
 
 def cmd_params(cloud="aws", ids=(), **kwargs):

@@ -3,7 +3,7 @@ import pytest
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, scrub
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import resolve_connection, validate_ids
 
-from .fakes import params
+from ..fakes import params
 
 
 def conn_params(cloud, **kwargs):

@@ -8,7 +8,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import s
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, TaskFailure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import make_record
 
-from .fakes import EcsResourceProvider, FakeInstance, ResourceProvider, aws_id, ecs_id, params, runtime
+from ..fakes import EcsResourceProvider, FakeInstance, ResourceProvider, aws_id, ecs_id, params, runtime
 
 
 # ---------------------------------------------------------------- shared checks

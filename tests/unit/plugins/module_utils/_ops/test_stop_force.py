@@ -1,7 +1,7 @@
 """instance_stop force: true on an instance stuck in stopping sends it a forced stop (the documented way out)."""
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import stop
 
-from .fakes import FakeInstance, FakeProvider, aws_id, params, runtime
+from ..fakes import FakeInstance, FakeProvider, aws_id, params, runtime
 
 
 def test_force_sends_a_stopping_instance_a_forced_stop():
