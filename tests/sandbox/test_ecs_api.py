@@ -5,10 +5,10 @@ import time
 
 import pytest
 from alibabacloud_ecs20140526 import models as m
-from alibabacloud_tea_openapi.exceptions import ClientException
 
 from sandbox.control_client import control as _control
 from sandbox.fleet import launch_ecs
+from sandboxtest import calls, error
 
 
 R = "cn-hangzhou"
@@ -38,16 +38,6 @@ def running(env, ecs, count=1, **kw):
     ids = launch_ecs(env, count, **kw)
     wait_status(ecs, ids, "Running")
     return ids
-
-
-def calls(box):
-    return _control(box.ecs_url, "calls")
-
-
-def error(fn, *args):
-    with pytest.raises(ClientException) as info:
-        fn(*args)
-    return info.value
 
 
 def test_run_instances_pending_then_running_with_fields_and_disks(env, ecs):

@@ -4,12 +4,11 @@ import base64
 import json
 import time
 
-import pytest
 from alibabacloud_ecs20140526 import models as m
-from alibabacloud_tea_openapi.exceptions import ClientException
 
 from sandbox.control_client import control as _control
 from sandbox.fleet import launch_ecs
+from sandboxtest import calls, error
 
 R = "cn-hangzhou"
 PATIENCE = 30.0  # a deadline against hanging forever, never a performance assertion
@@ -67,16 +66,6 @@ def invocation(ecs, invoke_id, **kw):
     body = ecs.describe_invocations(m.DescribeInvocationsRequest(region_id=R, invoke_id=invoke_id, **kw)).body
     assert len(body.invocations.invocation) == 1
     return body.invocations.invocation[0]
-
-
-def error(fn, *args):
-    with pytest.raises(ClientException) as info:
-        fn(*args)
-    return info.value
-
-
-def calls(box, action):
-    return [c for c in _control(box.ecs_url, "calls") if c["action"] == action]
 
 
 def test_output_exit_codes_and_statuses_per_instance(box, env, ecs):

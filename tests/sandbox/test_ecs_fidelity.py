@@ -13,11 +13,11 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from alibabacloud_ecs20140526 import models as m
-from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.model import DaraModel
 
 from sandbox.control_client import control as _control
 from sandbox.fleet import ECS_IMAGE, ECS_TYPE, ecs_client, launch_ecs
+from sandboxtest import advance, calls, error
 
 R = "cn-hangzhou"
 GHOST = "i-bp1nothere0000000000"
@@ -27,20 +27,6 @@ LOCKED_MESSAGE = "The specified operation is denied as your instance is locked f
 
 
 # fixtures `box`, `env`, `ecs`: tests/sandbox/conftest.py
-
-
-def error(fn, *args):
-    with pytest.raises(ClientException) as info:
-        fn(*args)
-    return info.value
-
-
-def advance(box, seconds):
-    _control(box.ecs_url, "clock", {"advance_seconds": seconds})
-
-
-def calls(box):
-    return _control(box.ecs_url, "calls")
 
 
 def describe(ecs, ids, region=R, **kw):

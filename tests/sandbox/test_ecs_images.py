@@ -8,6 +8,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 
 from sandbox.control_client import control
 from sandbox.fleet import ECS_IMAGE, ECS_SECURITY_GROUP, ECS_TYPE, ECS_VSWITCH, launch_ecs
+from sandboxtest import advance, error
 
 R = "cn-hangzhou"
 
@@ -36,17 +37,6 @@ def test_image_failure_route_rejects_an_empty_list(box):
 # api-ecs-2014-05-26-createimage: the three methods and their priority InstanceId > DiskDeviceMapping > SnapshotId;
 # its error table, also in the Chinese reference, e.g. github.com/shoppWeb/ecs "intl.zh-CN/API参考/镜像/CreateImage.md"),
 # and the SDK's CreateImageRequest / CreateImageRequestDiskDeviceMapping docstrings (device names, sizes, 16 data disks).
-
-
-def error(fn, *args):
-    with pytest.raises(ClientException) as info:
-        fn(*args)
-    return info.value
-
-
-def advance(box, seconds=1.0):
-    """Past a transition on the sandbox clock (the suite runs with 0.3 s transitions)."""
-    control(box.ecs_url, "clock", {"advance_seconds": seconds})
 
 
 def launch_with_data_disk(box, ecs, data_size=50, running=True):

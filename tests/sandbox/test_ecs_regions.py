@@ -9,12 +9,11 @@ import base64
 import json
 import time
 
-import pytest
 from alibabacloud_ecs20140526 import models as m
-from alibabacloud_tea_openapi.exceptions import ClientException
 
 from sandbox.control_client import control as _control
 from sandbox.fleet import ECS_IMAGE, ecs_states, launch_ecs, stop_ecs
+from sandboxtest import advance, error
 
 HOME, AWAY = "cn-hangzhou", "cn-beijing"  # the env's default region, and the one the tests launch in
 GHOST = "i-bp1nothere0000000000"  # an id no region has
@@ -22,17 +21,6 @@ PATIENCE = 30.0  # a deadline against hanging forever, never a performance asser
 
 
 # fixtures `box`, `env`, `ecs`: tests/sandbox/conftest.py
-
-
-def error(fn, *args):
-    with pytest.raises(ClientException) as info:
-        fn(*args)
-    return info.value
-
-
-def advance(box, seconds=1.0):
-    """Move the sandbox clock past a transition (tests run with 0.3 s transitions)."""
-    _control(box.ecs_url, "clock", {"advance_seconds": seconds})
 
 
 def describe(ecs, region, ids=None, **kw):

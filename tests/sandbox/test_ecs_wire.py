@@ -13,22 +13,13 @@ from alibabacloud_tea_openapi.utils import Utils
 
 from sandbox.control_client import control as _control
 from sandbox.fleet import ecs_client, launch_ecs
+from sandboxtest import calls, error
 
 R = "cn-hangzhou"
 T = 0.3
 
 
 # fixtures `box`, `env`, `ecs`: tests/sandbox/conftest.py
-
-
-def calls(box):
-    return _control(box.ecs_url, "calls")
-
-
-def error(fn, *args):
-    with pytest.raises(ClientException) as info:
-        fn(*args)
-    return info.value
 
 
 def _describe(client):

@@ -6,7 +6,6 @@ instances alone in its InstanceResponses. Each test's docstring names its source
 """
 import json
 import re
-import urllib.error
 import urllib.request
 
 import pytest
@@ -16,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from sandbox.ec2.testing import INSTANCE_TYPE, harness_for
 from sandbox.fleet import launch_ecs
+from sandboxtest import control_status
 
 R = "cn-hangzhou"
 NO_STOCK = ("OperationDenied.NoStock", 403,
@@ -31,19 +31,8 @@ def ec2(request):
     return harness_for(request)
 
 
-def post(url, route, body):
-    """A control call: (HTTP status, JSON answer), an error status included."""
-    request = urllib.request.Request(f"{url}/_sandbox/{route}", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 def fault(url, **spec):
-    status, body = post(url, "faults", spec)
+    status, body = control_status(url, "faults", spec)
     assert status == 200, body
     return body["fault"]
 
@@ -54,7 +43,7 @@ def ecs_calls(box, action):
 
 
 def advance(box, seconds):
-    assert post(box.ecs_url, "clock", {"advance_seconds": seconds})[0] == 200
+    assert control_status(box.ecs_url, "clock", {"advance_seconds": seconds})[0] == 200
 
 
 def ecs_statuses(ecs, ids):
@@ -166,7 +155,7 @@ def test_ec2_a_seeded_rate_fault_on_instances_draws_only_on_the_calls_naming_the
     client = ec2.client()
 
     def pattern(interleave):
-        assert post(ec2.url, "faults/clear", {})[0] == 200
+        assert control_status(ec2.url, "faults/clear", {})[0] == 200
         fault(ec2.url, action="DescribeInstances", code="RequestLimitExceeded", http_status=503, rate=0.5, seed=3,
               instance_ids=[ids[0]])
         failed = []
@@ -297,7 +286,7 @@ def test_a_bad_instance_ids_is_refused_and_adds_no_fault(box, ecs, ec2, bad):
     served."""
     spec = {"action": "DescribeRegions", "code": "Unavailable", "http_status": 503, "count": 1, "instance_ids": bad}
     for url in (ec2.url, box.ecs_url):
-        status, body = post(url, "faults", spec)
+        status, body = control_status(url, "faults", spec)
         assert status == 400
         assert body == {"error": "'instance_ids' must be a non-empty list of instance id strings"}
     ec2.client().describe_regions()
@@ -313,7 +302,7 @@ def test_clear_drops_instance_faults_and_the_answer_shows_them(box, env, ecs, ec
     assert shown == {"action": "StartInstances", "code": NO_STOCK[0], "http_status": 403, "count": 1, "rate": None,
                      "message": f"Injected fault: {NO_STOCK[0]}", "seed": None, "instance_ids": ids}
     assert fault(ec2.url, code="Unavailable", http_status=503, count=1)["instance_ids"] is None
-    assert post(box.ecs_url, "faults/clear", {}) == (200, {"faults": []})
-    assert post(ec2.url, "faults/clear", {}) == (200, {"faults": []})
+    assert control_status(box.ecs_url, "faults/clear", {}) == (200, {"faults": []})
+    assert control_status(ec2.url, "faults/clear", {}) == (200, {"faults": []})
     ecs.start_instances(m.StartInstancesRequest(region_id=R, instance_id=ids))
     ec2.client().describe_regions()

@@ -13,8 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import boto3
 import pytest
@@ -27,23 +25,14 @@ from sandbox import cli, fleet
 from sandbox.control_client import control
 from sandbox.limits import DEFAULT_LIMITS, FixedWindow, LimitsError, RateLimiter, TokenBucket, build_table, load_file
 from sandbox.timing import BUILTIN, Durations, Latency, ProfileError, load_profile
+from sandboxtest import control_status
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 R = "cn-hangzhou"
 
 
-def _control_status(url, route, body):
-    request = urllib.request.Request(f"{url}/_sandbox/{route}", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 def set_limits(url, **overrides):
-    status, body = _control_status(url, "limits", {"enabled": True, "limits": overrides})
+    status, body = control_status(url, "limits", {"enabled": True, "limits": overrides})
     assert status == 200, body
     return body
 
@@ -427,9 +416,9 @@ def test_a_throttled_call_consumes_no_counted_fault(box):
 
 def test_limits_control_route_and_reset(box):
     assert control(box.ecs_url, "limits") == {"enabled": False, "limits": None}
-    status, body = _control_status(box.ecs_url, "limits", {"enabled": "yes"})
+    status, body = control_status(box.ecs_url, "limits", {"enabled": "yes"})
     assert status == 400 and "'enabled' must be true or false" in body["error"]
-    status, body = _control_status(box.ecs_url, "limits", {"enabled": True, "limits": {"ecs": {"x": 1}}})
+    status, body = control_status(box.ecs_url, "limits", {"enabled": True, "limits": {"ecs": {"x": 1}}})
     assert status == 400 and "unknown key(s) x" in body["error"]
     on = set_limits(box.ec2_url)
     assert on["enabled"] and set(on["limits"]) == {"ec2", "ssm"}
