@@ -19,6 +19,7 @@ BEHAVIOUR = {
         "released_reads": "terminated",  # EC2 keeps a terminated instance for about an hour
         "running_just_after_reboot": "running",  # EC2 stays running through a reboot
         "reboot_evidence": "accepted",
+        "dry_run_checks_state": False,  # EC2's DryRun checks permissions only
         "state_code_of_running": 16,
         "dry_run_supported": {"stop": True, "terminate": True, "protection": True, "auto_release": True},
     },
@@ -32,6 +33,7 @@ BEHAVIOUR = {
         "released_reads": None,  # ECS forgets a released instance at once: absent from describe
         "running_just_after_reboot": "pending",  # Starting
         "reboot_evidence": "state_or_start_time",
+        "dry_run_checks_state": True,  # an AllTogether dry run checks every instance's status
         "state_code_of_running": None,
         # ModifyInstanceAttribute and ModifyInstanceAutoReleaseTime take no DryRun
         "dry_run_supported": {"stop": True, "terminate": True, "protection": False, "auto_release": False},
@@ -46,6 +48,7 @@ BEHAVIOUR = {
         "released_reads": "terminated",
         "running_just_after_reboot": "running",
         "reboot_evidence": "accepted",
+        "dry_run_checks_state": False,
         "state_code_of_running": None,
         "dry_run_supported": {"stop": True, "terminate": True, "protection": True, "auto_release": True},
     },

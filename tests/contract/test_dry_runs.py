@@ -21,6 +21,18 @@ def test_a_dry_run_changes_nothing_and_sends_only_dry_runs(subject, operation, s
     assert snapshot(subject, ids) == before
 
 
+def test_a_dry_run_refuses_a_wrong_state_only_where_the_cloud_checks_states(subject):
+    """ECS checks every instance's status in an AllTogether dry run; EC2's DryRun checks permissions only."""
+    running = subject.launch(1)
+    stopped = subject.launch(1, state="stopped")
+    failures = subject.provider.reboot(running + stopped, dry_run=True)
+    expected = {stopped[0]: subject.expect["wrong_state_code"]} if subject.expect["dry_run_checks_state"] else {}
+    assert dict((i, e.code) for i, e in failures.items()) == expected
+    subject.settle()
+    assert dict((i, r["state"]) for i, r in snapshot(subject, running + stopped).items()) == {
+        running[0]: "running", stopped[0]: "stopped"}
+
+
 def test_a_dry_run_release_of_a_protected_instance_passes_as_the_clouds_do(subject):
     """Neither cloud's dry run of the release reads protection (EC2 checks permissions, ECS DeleteInstances
     answers DRYRUN.SUCCESS): the core learns protection from read_protection, not from a dry run."""

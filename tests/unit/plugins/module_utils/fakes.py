@@ -207,6 +207,8 @@ class FakeProvider:
         """EC2 stays running through a reboot; ECS goes Starting (pending here), then Running with a new StartTime."""
         assert len(ids) <= 100
         self.calls.append(("reboot", list(ids), dry_run))
+        if dry_run:
+            return {}  # as EC2's DryRun, which checks permissions only
         failures = {}
         for i in ids:
             if not self._known(i):
@@ -214,8 +216,6 @@ class FakeProvider:
             elif self.instances[i].state != "running":
                 failures[i] = CloudError("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be rebooted."
                                          % i, "req-4", instance_id=i)
-        if dry_run:
-            return failures
         for i in ids:
             if i in failures:
                 continue
