@@ -1,4 +1,5 @@
 """stop, start, reboot, terminate: per-id failure maps; an id the call cannot serve fails alone, the others go."""
+import pytest
 
 
 def states(subject, ids):
@@ -14,14 +15,15 @@ def assert_failures_are_per_id(failures):
         assert error.instance_id == instance_id and error.code and error.message
 
 
-def test_stop_fails_an_unknown_id_alone_and_stops_the_others(subject):
-    ids = subject.launch(2)
+@pytest.mark.parametrize("operation, state, arrives", [("stop", "running", "stopped"), ("start", "stopped", "running")])
+def test_an_unknown_id_fails_alone_and_the_others_go(subject, operation, state, arrives):
+    ids = subject.launch(2, state=state)
     unknown = subject.unknown_id()
-    failures = subject.provider.stop(ids + [unknown])
+    failures = getattr(subject.provider, operation)(ids + [unknown])
     assert codes(failures) == {unknown: subject.expect["not_found_code"]}
     assert_failures_are_per_id(failures)
     subject.settle()
-    assert states(subject, ids) == dict.fromkeys(ids, "stopped")
+    assert states(subject, ids) == dict.fromkeys(ids, arrives)
 
 
 def test_stop_of_a_stopped_instance_fails_alone_where_the_cloud_refuses_it(subject):
@@ -32,16 +34,6 @@ def test_stop_of_a_stopped_instance_fails_alone_where_the_cloud_refuses_it(subje
     assert codes(failures) == expected
     subject.settle()
     assert states(subject, running + stopped) == dict.fromkeys(running + stopped, "stopped")
-
-
-def test_start_fails_an_unknown_id_alone_and_starts_the_others(subject):
-    ids = subject.launch(2, state="stopped")
-    unknown = subject.unknown_id()
-    failures = subject.provider.start(ids + [unknown])
-    assert codes(failures) == {unknown: subject.expect["not_found_code"]}
-    assert_failures_are_per_id(failures)
-    subject.settle()
-    assert states(subject, ids) == dict.fromkeys(ids, "running")
 
 
 def test_start_of_a_running_instance_fails_alone_where_the_cloud_refuses_it(subject):

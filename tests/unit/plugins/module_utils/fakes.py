@@ -122,21 +122,19 @@ class FakeProvider:
         return failures
 
     def set_deletion_protection(self, ids, enabled, dry_run=False):
-        self.calls.append(("protection", list(ids), dry_run))
-        failures = dict((i, self._not_found(i)) for i in ids if not self._known(i))
-        if not dry_run:
-            for i in ids:
-                if i not in failures:
-                    self.instances[i].protected = enabled
-        return failures
+        return self._modify("protection", ids, dry_run, "protected", enabled)
 
     def set_auto_release_time(self, ids, value, dry_run=False):
-        self.calls.append(("auto_release", list(ids), dry_run))
+        return self._modify("auto_release", ids, dry_run, "auto_release_time", value)
+
+    def _modify(self, name, ids, dry_run, attribute, value):
+        """One attribute of each known instance set (not in a dry run); an unknown id fails alone."""
+        self.calls.append((name, list(ids), dry_run))
         failures = dict((i, self._not_found(i)) for i in ids if not self._known(i))
         if not dry_run:
             for i in ids:
                 if i not in failures:
-                    self.instances[i].auto_release_time = value
+                    setattr(self.instances[i], attribute, value)
         return failures
 
     def health(self, ids):
