@@ -35,8 +35,9 @@ def test_a_batch_of_100_is_one_call_of_each_batch_operation(subject):
 @pytest.mark.parametrize("operation", ["protection", "auto_release"])
 def test_the_modify_calls_are_one_a_batch_or_one_an_id_as_the_api_takes_them(subject, operation, release_time):
     ids = subject.launch(3)
-    if operation == "protection":
-        action = lambda: subject.provider.set_deletion_protection(ids, True)  # noqa: E731
-    else:
-        action = lambda: subject.provider.set_auto_release_time(ids, release_time)  # noqa: E731
+
+    def action():
+        if operation == "protection":
+            return subject.provider.set_deletion_protection(ids, True)
+        return subject.provider.set_auto_release_time(ids, release_time)
     assert calls_of(subject, operation, ids, action) == {}

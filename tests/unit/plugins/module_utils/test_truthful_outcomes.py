@@ -11,6 +11,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors 
 
 from .fakes import NOW, FakeInstance, FakeProvider, ResourceProvider, aws_id, ecs_id, fleet, params, runtime
 
+
 # ---------------------------------------------------------------- 1. not found, never terminated
 
 @pytest.mark.parametrize("operation, extra", [
