@@ -28,7 +28,7 @@ def launch(emulator, count, first_zone=0):
     """`count` tagged instances in batches of 100, round the zones (moto's default subnet of a zone
     holds ~4,000 addresses). Returns the ids."""
     from sandbox.ec2 import moto_app
-    from sandbox.ec2.testing import IMAGE, INSTANCE_TYPE
+    from sandbox.fleet import EC2_IMAGE, EC2_TYPE
 
     ids = []
     with moto_app.MOTO_LOCK:
@@ -37,7 +37,7 @@ def launch(emulator, count, first_zone=0):
         while count > 0:
             amount = min(count, 100)
             reservation = backend.run_instances(
-                IMAGE, amount, None, [], instance_type=INSTANCE_TYPE, is_instance_type_default=False,
+                EC2_IMAGE, amount, None, [], instance_type=EC2_TYPE, is_instance_type_default=False,
                 region_name=backend.region_name, placement=ZONES[batch % len(ZONES)],
                 tags={"instance": {"team": "bench", "batch": str(batch)}})
             ids += [i.id for i in reservation.instances]
@@ -54,7 +54,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sys.path.insert(0, ROOT)
 
-    from sandbox.ec2.testing import Ec2Harness
+    from sandbox.fleet import ec2_client
     from sandbox.server import Sandbox
 
     box = Sandbox(clouds=("ec2",), transition_seconds=0, seed=args.seed).start()
@@ -70,7 +70,7 @@ def main(argv=None):
             return body
 
         emulator.api = timed
-        client = Ec2Harness(box).client()
+        client = ec2_client(box.env())
         rng = random.Random(args.seed)
         ids = []
         print(f"DescribeInstances of 100 ids, ms per call: median (best) of {args.calls} calls\n"

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from sandbox.ec2.testing import IMAGE, INSTANCE_TYPE, harness_for
+from ec2_harness import IMAGE, INSTANCE_TYPE, harness_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AWS = os.path.join(REPO, ".cache", "awscli-venv", "bin", "aws")

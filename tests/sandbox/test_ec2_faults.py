@@ -7,7 +7,7 @@ import botocore.retries.standard
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.ec2.testing import harness_for
+from ec2_harness import harness_for
 
 
 @pytest.fixture

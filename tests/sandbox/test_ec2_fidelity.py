@@ -8,7 +8,7 @@ import random
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.ec2.testing import IMAGE, harness_for
+from ec2_harness import IMAGE, harness_for
 
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 

@@ -14,7 +14,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from sandbox.ec2.testing import IMAGE, INSTANCE_TYPE, harness_for
+from ec2_harness import IMAGE, INSTANCE_TYPE, harness_for
 
 FAST = {"Delay": 0.05, "MaxAttempts": 200}  # 10 s at most, polling every 50 ms
 

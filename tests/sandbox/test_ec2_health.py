@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sandbox.ec2.testing import harness_for
+from ec2_harness import harness_for
 
 
 @pytest.fixture

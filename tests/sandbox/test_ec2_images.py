@@ -3,7 +3,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox.control_client import control
-from sandbox.ec2.testing import Ec2Harness
+from ec2_harness import Ec2Harness
 
 
 @pytest.fixture

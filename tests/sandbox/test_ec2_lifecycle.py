@@ -6,7 +6,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.ec2.testing import harness_for
+from ec2_harness import harness_for
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ batch calls under test all go over HTTP through boto3.
 """
 import pytest
 
-from sandbox.ec2.testing import bulk_launch, harness_for
+from ec2_harness import bulk_launch, harness_for
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ failures) must follow the instance's region too. Source: the EC2 API reference, 
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.ec2.testing import harness_for
+from ec2_harness import harness_for
 from sandbox.fleet import ec2_client, ec2_states, launch_ec2, stop_ec2
 
 HOME, AWAY = "us-east-1", "us-west-2"  # the env's AWS_REGION, and another one

@@ -8,7 +8,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.ec2.testing import WINDOWS_IMAGE, harness_for
+from ec2_harness import WINDOWS_IMAGE, harness_for
 
 TERMINAL = {"Success", "Failed", "TimedOut", "Cancelled"}
 

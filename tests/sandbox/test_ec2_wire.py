@@ -6,7 +6,7 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.ec2.testing import harness_for
+from ec2_harness import harness_for
 
 ERROR = re.compile(rb'^<\?xml version="1.0" encoding="UTF-8"\?><Response><Errors><Error><Code>([^<]+)</Code>'
                    rb"<Message>[^<]*</Message></Error></Errors><RequestID>[0-9a-f-]{36}</RequestID></Response>$")

@@ -13,7 +13,7 @@ from alibabacloud_ecs20140526 import models as m
 from alibabacloud_tea_openapi.exceptions import ClientException
 from botocore.exceptions import ClientError
 
-from sandbox.ec2.testing import INSTANCE_TYPE, harness_for
+from ec2_harness import INSTANCE_TYPE, harness_for
 from sandbox.fleet import launch_ecs
 from sandboxtest import control_status
 

@@ -1,4 +1,4 @@
-"""Test helpers for the EC2 half: a boto3 client on the sandbox and its control API over HTTP.
+"""EC2 test harness for tests/sandbox: a boto3 client on the sandbox and its control API over HTTP.
 
 Everything goes through real HTTP on 127.0.0.1, as the collection's modules will.
 """
