@@ -20,11 +20,12 @@ OperationLocks lock on the instances (DescribeInstances shows OperationLocks.Loc
 [{"LockReason": "security", "LockMsg": ""}]); `"reason": null` lifts it. A reason is one of the
 LockReason values DescribeInstances documents (financial, security, Recycling,
 dedicatedhostfinancial, refunded); only "security" changes what the API allows: the instances are
-then refused, InstanceLockedForSecurity (403), what a security lock refuses (models.EcsModel._check_lock).
+then refused, InstanceLockedForSecurity (403), what a security lock refuses
+(models/lifecycle.py, `Lifecycle._check_lock`).
 Unknown ids (or a bad body) answer 400 and lock nothing.
 
 Regions: one endpoint serves cn-hangzhou, cn-shanghai, cn-beijing and ap-southeast-1
-(`models.REGIONS`, listed by DescribeRegions); the env file's ALIBABA_CLOUD_REGION_ID stays
+(`models.regions.REGIONS`, listed by DescribeRegions); the env file's ALIBABA_CLOUD_REGION_ID stays
 cn-hangzhou. A request's RegionId scopes it to that region (see the `models` docstring).
 
 Every ECS action is `POST /` with the API parameters in the query string. With the default

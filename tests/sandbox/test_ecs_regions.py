@@ -3,7 +3,7 @@
 Sources: the ECS API reference (DescribeRegions, https://www.alibabacloud.com/help/en/doc-detail/25609.htm;
 each action's RegionId, "The region ID of the instance", in the SDK's models/_<action>_request.py) and
 the real service's answer to an unknown region, quoted in kubernetes/cloud-provider-alibaba-cloud
-issue #81. The sandbox serves every region on one endpoint: see the sandbox/ecs/models.py docstring.
+issue #81. The sandbox serves every region on one endpoint: see the sandbox/ecs/models/__init__.py docstring.
 """
 import base64
 import json
