@@ -13,7 +13,7 @@ scheme separately; the SDK sends `Host: 127.0.0.1:PORT` and builds `http://127.0
                   endpoint="127.0.0.1:PORT", protocol="http"))
 
 Cloud Assistant (RunCommand, DescribeInvocationResults, DescribeInvocations, StopInvocation)
-really runs shell scripts in a scratch dir per instance: see `invocations` and sandbox/commands.py.
+really runs shell scripts in a scratch dir per instance: see `models.invocations` and sandbox/commands.py.
 
 Control API, ECS only: `POST /_sandbox/locks {"instance_ids": [...], "reason": "security"}` puts an
 OperationLocks lock on the instances (DescribeInstances shows OperationLocks.LockReason
@@ -36,7 +36,6 @@ accepted. Errors raise `alibabacloud_tea_openapi.exceptions.ClientException` (4x
 `.message` ("code: 403, <Message> request id: <id>"), `.request_id` and `.data` (the JSON body).
 """
 from sandbox.control import ControlError
-from sandbox.ecs.invocations import Invocations
 from sandbox.ecs.models import LOCK_REASONS, REGION, EcsError, EcsModel
 from sandbox.ecs.responses import EcsApi
 from sandbox.ecs.signature import Verifier
@@ -51,9 +50,8 @@ class EcsEmulator(Emulator):
     def __init__(self, ctx):
         super().__init__(ctx, make_credentials("LTAI", ctx.seed))
         self.model = EcsModel(ctx, self.overrides)
-        self.model.changed = self.touch  # a guest's own stop or reboot (Cloud Assistant exit codes)
-        # Cloud Assistant (RunCommand): scripts really run through ctx.commands, group "ecs".
-        self.invocations = Invocations(self.model, ctx.commands)
+        # a guest's own stop or reboot (Cloud Assistant exit codes); its scripts run through ctx.commands, group "ecs"
+        self.model.changed = self.touch
         self.verifier = Verifier(self.credentials)
         self._api = EcsApi(self)
 
@@ -62,8 +60,7 @@ class EcsEmulator(Emulator):
 
     def reset_state(self):
         # Emulator.reset() has already killed this cloud's scripts (ctx.commands group "ecs").
-        self.model.reset()
-        self.invocations.reset()
+        self.model.reset()  # Cloud Assistant's invocations too
 
     def on_clock_advanced(self):
         self.model.settle_all()

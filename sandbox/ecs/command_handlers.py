@@ -1,10 +1,10 @@
 """Wire side of Cloud Assistant: RunCommand, DescribeInvocationResults, DescribeInvocations,
-StopInvocation. Params in, `Invocations` (sandbox/ecs/invocations.py) called, ECS body out.
+StopInvocation. Params in, the model's `Invocations` part (sandbox/ecs/models/invocations.py) called, ECS body out.
 
 RegionId is required by all four (their SDK request models say so) and has been checked
 (missing, unknown) by responses._check_region before a handler runs; each passes it on, so an
 invocation lives in the region of its RunCommand."""
-from sandbox.ecs.invocations import decode_content
+from sandbox.ecs.models.invocations import decode_content
 from sandbox.ecs.paging import Page
 from sandbox.ecs.params import bad, missing
 

@@ -114,9 +114,7 @@ class EcsApi:
             version = environ.get("HTTP_X_ACS_VERSION") or query.get("Version") or form.get("Version")
             if version != VERSION:
                 raise EcsError("InvalidVersion", 400, f"Specified parameter Version ({version}) is not valid.")
-            handler, target = HANDLERS.get(action), self.emulator.model
-            if action in COMMAND_HANDLERS:  # Cloud Assistant keeps its own state next to the model
-                handler, target = COMMAND_HANDLERS[action], self.emulator.invocations
+            handler, target = HANDLERS.get(action) or COMMAND_HANDLERS.get(action), self.emulator.model
             if handler is None:
                 raise EcsError("InvalidAction.NotFound", 404,
                                f"Specified api ({action}) is not found, please check your url and method.")

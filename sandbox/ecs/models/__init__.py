@@ -11,6 +11,7 @@ Laid out as moto lays out a service's backend: one part per resource, composed i
   Stop/Start/RebootInstance(s);
 - `instance_views`: DescribeInstances and DescribeInstanceStatus; `health`: DescribeInstancesFullStatus;
 - `disks`, `snapshots`, `images`, `regions`: those resources and their actions;
+- `invocations`: Cloud Assistant (RunCommand and the invocations it makes);
 - `persist`: the state file's part; `base`: the statuses, the lock, ids, ECS's time formats;
   `errors`, `billing` (charge types, subscriptions), `instance_types`: what the parts share.
 
@@ -80,6 +81,7 @@ from sandbox.ecs.models.health import Health
 from sandbox.ecs.models.images import Images
 from sandbox.ecs.models.instance_views import InstanceViews
 from sandbox.ecs.models.instances import LOCK_REASONS, Instances
+from sandbox.ecs.models.invocations import Invocations
 from sandbox.ecs.models.lifecycle import Lifecycle
 from sandbox.ecs.models.persist import Persist
 from sandbox.ecs.models.regions import REGION, REGIONS, Regions, check_region, region_endpoint
@@ -91,7 +93,8 @@ __all__ = [
 ]
 
 
-class EcsModel(Instances, Lifecycle, InstanceViews, Health, Disks, Snapshots, Images, Regions, Persist, ModelBase):
+class EcsModel(Instances, Lifecycle, InstanceViews, Health, Disks, Snapshots, Images, Invocations, Regions, Persist,
+               ModelBase):
     """The whole ECS model: one part per resource (moto's layout), one lock and one clock for all."""
 
     def __init__(self, ctx, overrides):
@@ -105,3 +108,4 @@ class EcsModel(Instances, Lifecycle, InstanceViews, Health, Disks, Snapshots, Im
             self._reset_disks()
             self._reset_snapshots()
             self._reset_images()
+            self._reset_invocations()

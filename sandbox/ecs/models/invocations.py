@@ -1,8 +1,8 @@
 """Cloud Assistant state: RunCommand invocations and their per-instance results.
 
 Scripts really run, through the sandbox's command engine (`ctx.commands`, sandbox/commands.py);
-this module keeps what ECS reports about them. It shares the ECS model's lock, so an invocation
-and the instances it touches are always seen together.
+this part of the model keeps what ECS reports about them. It holds the model's one lock, so an
+invocation and the instances it touches are always seen together.
 
 Sources (Alibaba Cloud ECS OpenAPI 2014-05-26 and the Cloud Assistant agent):
 - RunCommand: parameters and defaults as the alibabacloud_ecs20140526 SDK documents them
@@ -50,7 +50,9 @@ import binascii
 import itertools
 
 from sandbox import commands as engine
-from sandbox.ecs.models import REGION, RUNNING, EcsError, iso_second
+from sandbox.ecs.models.base import RUNNING, iso_second
+from sandbox.ecs.models.errors import EcsError
+from sandbox.ecs.models.regions import REGION
 
 COMMAND_TYPES = {"RunShellScript": "sh", "RunPowerShellScript": "powershell", "RunBatScript": "bat"}
 WINDOWS_TYPES = ("RunPowerShellScript", "RunBatScript")
@@ -182,20 +184,15 @@ class Invocation:
 
 
 class Invocations:
-    """RunCommand and what DescribeInvocation(s|Results) and StopInvocation read and change."""
+    """RunCommand and what DescribeInvocation(s|Results) and StopInvocation read and change. Its
+    methods take the model's lock themselves (`with self.lock`), without the auto-release the
+    instance actions' `locked` carries out first."""
 
-    def __init__(self, model, runner):
-        self.model = model
-        self.runner = runner
-        self.lock = model.lock  # one lock with the instances: see the module docstring
-        self.reset()
-
-    def reset(self):
-        with self.lock:
-            self.invocations = {}  # invoke id -> Invocation, in creation order
-            self._tokens = {}  # ClientToken -> (request fingerprint, invoke id, command id)
-            self._record_seq = itertools.count(1)
-            self._seq = itertools.count(1)
+    def _reset_invocations(self):
+        self.invocations = {}  # invoke id -> Invocation, in creation order
+        self._client_tokens = {}  # ClientToken -> (request fingerprint, invoke id, command id)
+        self._invocation_record_seq = itertools.count(1)
+        self._invocation_seq = itertools.count(1)
 
     # ---- RunCommand --------------------------------------------------------------------------
 
@@ -227,32 +224,32 @@ class Invocations:
         if len(instance_ids) > MAX_INSTANCES:
             raise forbidden("InstanceIds.ExceedLimit", "The number of instance IDs exceeds the upper limit.")
         with self.lock:  # one critical section: two retries with one token cannot both run
-            seen = self._tokens.get(client_token) if client_token is not None else None
+            seen = self._client_tokens.get(client_token) if client_token is not None else None
             if seen is not None:
                 if seen[0] != fingerprint:
                     raise forbidden("IdempotentParameterMismatch",
                                     "The specified parameter has changed while using an already used clientToken.")
                 return seen[1], seen[2]
-            instances = [self._check_instance(i, command_type, region) for i in dict.fromkeys(instance_ids)]
+            instances = [self._command_target(i, command_type, region) for i in dict.fromkeys(instance_ids)]
             windows = command_type in WINDOWS_TYPES
             invocation = Invocation(
-                next(self._seq), self.model._new_id("t-", self.invocations), self.model._new_id("c-", ()),
+                next(self._invocation_seq), self._new_id("t-", self.invocations), self._new_id("c-", ()),
                 command_type, content, name or "", description or "", timeout,
                 working_dir or ("C:\\Windows\\system32" if windows else "/root"),
-                username or ("System" if windows else "root"), keep_command, self.model._now(), region=region)
+                username or ("System" if windows else "root"), keep_command, self._now(), region=region)
             self.invocations[invocation.invoke_id] = invocation
             for inst in instances:
-                execution = self.runner.start(
+                execution = self.ctx.commands.start(
                     inst.id, content, COMMAND_TYPES[command_type], timeout, working_dir=invocation.working_dir,
                     max_output=MAX_OUTPUT, on_done=self._on_done, group="ecs")
-                invocation.records.append(InvokeRecord(next(self._record_seq), inst.id, execution))
+                invocation.records.append(InvokeRecord(next(self._invocation_record_seq), inst.id, execution))
             if client_token is not None:
-                self._tokens[client_token] = (fingerprint, invocation.invoke_id, invocation.command_id)
+                self._client_tokens[client_token] = (fingerprint, invocation.invoke_id, invocation.command_id)
             return invocation.invoke_id, invocation.command_id
 
-    def _check_instance(self, instance_id, command_type, region=None):
+    def _command_target(self, instance_id, command_type, region=None):
         try:
-            inst = self.model._get(instance_id, region)
+            inst = self._get(instance_id, region)
         except EcsError:
             raise EcsError("InvalidInstance.NotFound", 404, "The specified instance does not exist.")
         if inst.status != RUNNING:
@@ -269,13 +266,13 @@ class Invocations:
         if execution.status != engine.FINISHED:
             return
         with self.lock:
-            inst = self.model.instances.get(execution.instance_id)
+            inst = self.instances.get(execution.instance_id)
             if inst is None or not self._owns(execution):
                 return
             if execution.exit_code == STOP_EXIT_CODES.get(inst.os_type):
-                self.model.stop_from_guest(inst.id)
+                self.stop_from_guest(inst.id)
             elif execution.exit_code == REBOOT_EXIT_CODES.get(inst.os_type):
-                self.model.reboot_from_guest(inst.id)
+                self.reboot_from_guest(inst.id)
 
     def _owns(self, execution):
         """False for an execution of an invocation forgotten by a reset."""
@@ -288,15 +285,15 @@ class Invocations:
         """A script outlives neither its instance nor the instance being stopped under it."""
         if record.status or record.execution.status not in (engine.PENDING, engine.RUNNING):
             return
-        inst = self.model.instances.get(record.instance_id)
+        inst = self.instances.get(record.instance_id)
         if inst is None:
             record.status, record.error_code = "Failed", "InstanceReleased"
-        elif self.model._settle(inst) != RUNNING:
+        elif self._settle(inst) != RUNNING:
             record.status, record.error_code = "Failed", "ExecutionInterrupted"
         else:
             return
-        record.ended_at = self.model._now()
-        self.runner.cancel(record.execution)
+        record.ended_at = self._now()
+        self.ctx.commands.cancel(record.execution)
 
     # ---- rendering ----------------------------------------------------------------------------
 
@@ -319,7 +316,7 @@ class Invocations:
             "Repeats": 1 if execution.started_at else 0,
         }
 
-    def _rows(self, invoke_id=None, instance_id=None, command_id=None, region=None):
+    def _invocation_rows(self, invoke_id=None, instance_id=None, command_id=None, region=None):
         for invocation in self.invocations.values():
             if (region is not None and invocation.region != region) \
                     or (invoke_id and invocation.invoke_id != invoke_id) \
@@ -334,7 +331,7 @@ class Invocations:
                          encoding=None, region=None):
         with self.lock:
             rows = []
-            for invocation, record in self._rows(invoke_id, instance_id, command_id, region):
+            for invocation, record in self._invocation_rows(invoke_id, instance_id, command_id, region):
                 fields = self._result_fields(invocation, record, encoding)
                 fields["InvokeRecordStatus"] = RECORD_STATUS[fields["InvocationStatus"]]
                 if record_status and record_status not in (fields["InvokeRecordStatus"], fields["InvocationStatus"]):
@@ -400,5 +397,4 @@ class Invocations:
             wanted = set(instance_ids or [])
             executions = [r.execution for r in invocation.records if not wanted or r.instance_id in wanted]
         for execution in executions:  # outside the lock: a cancel may finish and call back into it
-            self.runner.cancel(execution)
-
+            self.ctx.commands.cancel(execution)
