@@ -1,6 +1,7 @@
 """Emulator of the Alibaba Cloud ECS OpenAPI, version 2014-05-26 (RPC style, JSON).
 
-Split like moto: `models` is the state machine, `responses` the wire format, `signature`
+Split like moto: `models/` is the state machine (one part per resource, composed into `EcsModel`),
+`responses/` the wire format (the WSGI side, and one module of handlers per resource), `signature`
 the two request signatures, `params`/`paging` the parameter conventions.
 
 Pointing the unmodified SDK at it (http, with a port): give the endpoint as host:port and the

@@ -2,7 +2,7 @@
 StopInvocation. Params in, the model's `Invocations` part (sandbox/ecs/models/invocations.py) called, ECS body out.
 
 RegionId is required by all four (their SDK request models say so) and has been checked
-(missing, unknown) by responses._check_region before a handler runs; each passes it on, so an
+(missing, unknown) by regions.check_region_param before a handler runs; each passes it on, so an
 invocation lives in the region of its RunCommand."""
 from sandbox.ecs.models.invocations import decode_content
 from sandbox.ecs.paging import Page
@@ -18,7 +18,7 @@ def _timeout(p):
     return value
 
 
-def run_command(invocations, p):
+def run_command(model, p):
     region = p.str("RegionId", required=True)
     command_type = p.str("Type", required=True)
     raw = p.get("CommandContent")
@@ -31,7 +31,7 @@ def run_command(invocations, p):
     if not instance_ids:
         raise missing("InstanceId")
     p.bool("EnableParameter")
-    invoke_id, command_id = invocations.run_command(
+    invoke_id, command_id = model.run_command(
         instance_ids, command_type, content, timeout=_timeout(p), working_dir=p.str("WorkingDir"),
         username=p.str("Username"), name=p.str("Name"), description=p.str("Description"),
         repeat_mode=p.str("RepeatMode"), frequency=p.str("Frequency"), keep_command=p.bool("KeepCommand"),
@@ -40,11 +40,11 @@ def run_command(invocations, p):
     return {"InvokeId": invoke_id, "CommandId": command_id}
 
 
-def describe_invocation_results(invocations, p):
+def describe_invocation_results(model, p):
     region = p.str("RegionId", required=True)
     if p.bool("IncludeHistory"):
         raise bad("IncludeHistory", "true", " The sandbox keeps no history of scheduled commands.")
-    rows, paging = invocations.describe_results(
+    rows, paging = model.describe_results(
         Page.from_params(p.raw, max_size=MAX_PAGE), invoke_id=p.str("InvokeId"), instance_id=p.str("InstanceId"),
         command_id=p.str("CommandId"),
         record_status=p.str("InvokeRecordStatus", choices=("Running", "Finished", "Success", "Failed",
@@ -53,12 +53,12 @@ def describe_invocation_results(invocations, p):
     return {"Invocation": {"InvocationResults": {"InvocationResult": rows}, **paging}}
 
 
-def describe_invocations(invocations, p):
+def describe_invocations(model, p):
     region = p.str("RegionId", required=True)
     include_output = p.bool("IncludeOutput")
     if include_output and not (p.str("InvokeId") or p.str("InstanceId")):
         raise missing("InvokeId")
-    rows, paging = invocations.describe_invocations(
+    rows, paging = model.describe_invocations(
         Page.from_params(p.raw, max_size=MAX_PAGE), invoke_id=p.str("InvokeId"), instance_id=p.str("InstanceId"),
         command_id=p.str("CommandId"), command_name=p.str("CommandName"),
         command_type=p.str("CommandType", choices=("RunShellScript", "RunPowerShellScript", "RunBatScript")),
@@ -67,13 +67,13 @@ def describe_invocations(invocations, p):
     return {"Invocations": {"Invocation": rows}, **paging}
 
 
-def stop_invocation(invocations, p):
+def stop_invocation(model, p):
     region = p.str("RegionId", required=True)
-    invocations.stop_invocation(p.str("InvokeId", required=True), p.ids("InstanceId", required=False, limit=50),
+    model.stop_invocation(p.str("InvokeId", required=True), p.ids("InstanceId", required=False, limit=50),
                                 region=region)
 
 
-COMMAND_HANDLERS = {
+HANDLERS = {
     "RunCommand": run_command,
     "DescribeInvocationResults": describe_invocation_results,
     "DescribeInvocations": describe_invocations,
