@@ -1,8 +1,13 @@
 """The EC2 half of the sandbox: moto's EC2 served in-process, with what moto lacks around it.
 
-Request path (`Ec2Emulator.api`): parse the Query request (wire) -> call log + injected faults
+Laid out as the ECS half is, by role: models (`lifecycle`, the state machine on moto's backend;
+`health`; `ssm`, Run Command), `responses` (EC2's Query protocol: requests, XML, the handlers of
+the actions the sandbox answers itself) and `ssm_responses` (SSM's JSON protocol),
+`errors` (both protocols' errors); `moto_app`, `serializer` and `persist` wrap moto.
+
+Request path (`Ec2Emulator.api`): parse the Query request (responses) -> call log + injected faults
 -> under the moto lock: complete due transitions, then either the sandbox's own handler
-(Stop/Start/TerminateInstances: lifecycle) or moto's WSGI app with hooks installed on its
+(Stop/Start/TerminateInstances: responses.HANDLERS -> lifecycle) or moto's WSGI app with hooks installed on its
 backend (RunInstances, DescribeInstances, DescribeInstanceStatus: health) -> EC2 XML out.
 
 Systems Manager shares the port: a request with `X-Amz-Target: AmazonSSM.<Op>` (AWS JSON 1.1, as
@@ -27,11 +32,10 @@ import re
 import traceback
 
 from sandbox.control import ControlError, named_ids
-from sandbox.ec2 import moto_app, ssm_wire, wire
+from sandbox.ec2 import moto_app, responses, ssm_responses
+from sandbox.ec2.errors import Ec2Error, SsmError
 from sandbox.ec2.lifecycle import RegionLifecycle
 from sandbox.ec2.ssm import SsmModel
-from sandbox.ec2.ssm_wire import SsmError
-from sandbox.ec2.wire import Ec2Error
 from sandbox.emulator import Emulator, make_credentials
 
 REGION = "us-east-1"
@@ -99,11 +103,6 @@ class Ec2Emulator(Emulator):
         }
         with moto_app.MOTO_LOCK:  # moto builds a region's backend (default VPC, AMIs) on first use
             self._lifecycle(REGION)
-        self._handlers = {
-            "StopInstances": self._stop_instances,
-            "StartInstances": self._start_instances,
-            "TerminateInstances": self._terminate_instances,
-        }
 
     # --- Emulator interface -----------------------------------------------------------------
     def env(self, endpoint_url):
@@ -175,11 +174,11 @@ class Ec2Emulator(Emulator):
 
     # --- the API ----------------------------------------------------------------------------
     def api(self, environ, start_response):
-        if ssm_wire.is_ssm(environ):
+        if ssm_responses.is_ssm(environ):
             return self._ssm_api(environ, start_response)
         action, params, request = None, {}, None
         try:
-            request = wire.read_request(environ)
+            request = responses.read_request(environ)
             action, params = request.action, request.params
             status, headers, body = self._serve(request, environ)
         except Ec2Error as exc:
@@ -190,7 +189,7 @@ class Ec2Emulator(Emulator):
         finally:
             if action and not action.startswith(_READS):  # a failed call may have changed things too
                 self._changed(request.region)
-        error_code = wire.error_code_of(body) if status >= 400 else None
+        error_code = responses.error_code_of(body) if status >= 400 else None
         self.calls.record(action, params, status, error_code)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
@@ -200,21 +199,21 @@ class Ec2Emulator(Emulator):
     # --- Systems Manager (AWS JSON 1.1) on the same port -------------------------------------
     def _ssm_api(self, environ, start_response):
         action, params = None, {}
-        req_id = ssm_wire.request_id()
+        req_id = ssm_responses.request_id()
         try:
-            request = ssm_wire.read_request(environ)
+            request = ssm_responses.read_request(environ)
             action = request.action or None
-            request.params = params = ssm_wire.parse_body(request)
-            status, body = 200, ssm_wire.body(self._serve_ssm(request, environ))
+            request.params = params = ssm_responses.parse_body(request)
+            status, body = 200, ssm_responses.body(self._serve_ssm(request, environ))
             error_code = None
         except SsmError as exc:
-            status, body, error_code = exc.status, ssm_wire.error_body(exc.code, exc.message), exc.code
+            status, body, error_code = exc.status, ssm_responses.error_body(exc.code, exc.message), exc.code
         except Exception:  # a crash in a handler: SSM's own 500, and keep serving
             traceback.print_exc()
-            code, message = ssm_wire.INTERNAL_ERROR
-            status, body, error_code = 500, ssm_wire.error_body(code, message), code
+            code, message = ssm_responses.INTERNAL_ERROR
+            status, body, error_code = 500, ssm_responses.error_body(code, message), code
         self.calls.record(action, params, status, error_code)
-        headers = ssm_wire.headers(req_id) + [("Content-Length", str(len(body)))]
+        headers = ssm_responses.headers(req_id) + [("Content-Length", str(len(body)))]
         start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
         return [body]
 
@@ -226,9 +225,9 @@ class Ec2Emulator(Emulator):
         if action not in self._ssm_handlers:
             raise SsmError("UnknownOperationException", f"The sandbox does not implement SSM {action}.")
         if request.access_key and request.access_key != self.credentials.access_key_id:
-            raise SsmError(*ssm_wire.UNRECOGNIZED_CLIENT)
-        if not wire.sigv4_valid(environ, request.body, self.credentials.access_key_secret):
-            raise SsmError(*ssm_wire.INVALID_SIGNATURE)
+            raise SsmError(*ssm_responses.UNRECOGNIZED_CLIENT)
+        if not responses.sigv4_valid(environ, request.body, self.credentials.access_key_secret):
+            raise SsmError(*ssm_responses.INVALID_SIGNATURE)
         fault = self.faults.take(action, named_ids(request.params))
         if fault is not None:
             raise SsmError(fault.code, fault.message, fault.http_status)
@@ -251,9 +250,9 @@ class Ec2Emulator(Emulator):
 
     @staticmethod
     def _error(exc):
-        req_id = wire.request_id()
+        req_id = responses.request_id()
         return exc.status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", req_id)], \
-            wire.error_body(exc.code, exc.message, req_id)
+            responses.error_body(exc.code, exc.message, req_id)
 
     def _serve(self, request, environ):
         action = request.action
@@ -262,13 +261,13 @@ class Ec2Emulator(Emulator):
         if action not in _operations():
             raise Ec2Error("InvalidAction", f"The action {action} is not valid for this web service.")
         if (request.access_key and request.access_key != self.credentials.access_key_id) \
-                or not wire.sigv4_valid(environ, request.body, self.credentials.access_key_secret):
+                or not responses.sigv4_valid(environ, request.body, self.credentials.access_key_secret):
             raise Ec2Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
         fault = self.faults.take(action, named_ids(request.params))
         if fault is not None:
             raise self._fault_error(fault, request)
         if action in _ID_ACTIONS:
-            wire.check_instance_ids(request)
+            responses.check_instance_ids(request)
         with moto_app.MOTO_LOCK:
             self._advance()
             lifecycle = self._lifecycle(request.region)
@@ -278,12 +277,12 @@ class Ec2Emulator(Emulator):
                 raise Ec2Error("IncorrectInstanceState",
                                f"The instance '{failing}' cannot be imaged: its host does not "
                                "answer (sandbox image failure).")
-            handler = self._handlers.get(action)
+            handler = responses.HANDLERS.get(action)  # what the sandbox answers itself, not moto
             if handler is not None:
-                req_id = wire.request_id()
+                req_id = responses.request_id()
                 changes = handler(lifecycle, request)
                 return 200, [("Content-Type", "text/xml;charset=UTF-8"), ("x-amzn-RequestId", req_id)], \
-                    wire.state_change_body(action, changes, req_id)
+                    responses.state_change_body(action, changes, req_id)
             self._check_before_moto(lifecycle, request)
             lifecycle.current_params = request.params
             try:
@@ -304,7 +303,7 @@ class Ec2Emulator(Emulator):
         Troubleshooting instance launch issues). The EC2 API reference's error codes list it among the
         server error codes (5xx): give it a 5xx "http_status", e.g. 500. Such a fault without a
         message of its own is worded as EC2 words it for the first of its instances the call names (its
-        type and zone, the region's other zones: wire.insufficient_capacity_message)."""
+        type and zone, the region's other zones: responses.insufficient_capacity_message)."""
         message = fault.message
         if fault.instance_ids is not None and not fault.message_given and fault.code == "InsufficientInstanceCapacity":
             message = self._capacity_message(fault.instance_ids, request) or message
@@ -325,7 +324,7 @@ class Ec2Emulator(Emulator):
                 return None
             zone = instance.placement.zone
             others = [z.name for z in lifecycle.backend.describe_availability_zones() if z.name != zone]
-            return wire.insufficient_capacity_message(instance.instance_type, zone, others)
+            return responses.insufficient_capacity_message(instance.instance_type, zone, others)
 
     @staticmethod
     def _check_before_moto(lifecycle, request):
@@ -365,12 +364,12 @@ class Ec2Emulator(Emulator):
                 raise Ec2Error(code, exc.message, 400)
             raise
         status = int(captured["status"].split()[0])
-        req_id = wire.request_id()
+        req_id = responses.request_id()
         # moto 5.2.5 answers every request with the literal request id "request-id"
         body = _with_request_id(body, req_id)
         headers = [(k, v) for k, v in captured["headers"]
                    if k.lower() not in ("server", "date", "x-amzn-requestid")] + [("x-amzn-RequestId", req_id)]
-        if status >= 500 or (status >= 400 and wire.error_code_of(body) is None):
+        if status >= 500 or (status >= 400 and responses.error_code_of(body) is None):
             raise Ec2Error(*_INTERNAL_ERROR, status=500) if status >= 500 else \
                 Ec2Error("InvalidRequest", "The request received was invalid.", status)
         return status, headers, body
@@ -464,20 +463,3 @@ class Ec2Emulator(Emulator):
 
     def close(self):
         moto_app.release_account_id(self.account_id)
-
-    @staticmethod
-    def _ids(request):
-        ids = request.instance_ids()
-        if not ids:
-            raise Ec2Error("MissingParameter", "The request must contain the parameter InstanceId")
-        return ids
-
-    def _stop_instances(self, lifecycle, request):
-        return lifecycle.stop(self._ids(request), hibernate=request.flag("Hibernate"),
-                              force=request.flag("Force"), dry_run=request.flag("DryRun"))
-
-    def _start_instances(self, lifecycle, request):
-        return lifecycle.start(self._ids(request), dry_run=request.flag("DryRun"))
-
-    def _terminate_instances(self, lifecycle, request):
-        return lifecycle.terminate(self._ids(request), dry_run=request.flag("DryRun"))

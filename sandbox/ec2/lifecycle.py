@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from moto.ec2.models.instances import StateReason
 
 from sandbox.clock import restored_time, saved_time
-from sandbox.ec2.wire import Ec2Error
+from sandbox.ec2.errors import Ec2Error
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 NEXT_STATE = {"pending": "running", "stopping": "stopped", "shutting-down": "terminated"}

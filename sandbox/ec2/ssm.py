@@ -48,7 +48,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sandbox.ec2.ssm_wire import SsmError
+from sandbox.ec2.errors import SsmError
 
 GROUP = "ec2"  # the engine group of this cloud's scripts: Emulator.reset() resets it
 

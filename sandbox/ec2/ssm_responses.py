@@ -13,7 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from .wire import AwsError
+from sandbox.ec2.errors import SsmError
 
 TARGET_PREFIX = "AmazonSSM."
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -26,10 +26,6 @@ INVALID_SIGNATURE = ("InvalidSignatureException",
                      "The request signature we calculated does not match the signature you provided. Check your AWS "
                      "Secret Access Key and signing method. Consult the service documentation for details.")
 INTERNAL_ERROR = ("InternalServerError", "An internal error occurred.")
-
-
-class SsmError(AwsError):
-    """An error SSM answers in its JSON format."""
 
 
 @dataclass

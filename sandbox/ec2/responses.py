@@ -1,13 +1,17 @@
 """EC2's Query protocol on the wire: reading a request, writing EC2's XML.
 
-Knows nothing of instances or moto: it turns a WSGI environ into an `Ec2Request` and renders
-the XML bodies that the sandbox writes itself (errors and the instance state-change answers).
+Knows nothing of moto: it turns a WSGI environ into an `Ec2Request`, renders the XML bodies that
+the sandbox writes itself (errors and the instance state-change answers) and holds the handlers of
+the actions the sandbox answers itself (`HANDLERS`), which read the request's parameters and call
+the region's state machine (sandbox/ec2/lifecycle.py) with plain arguments.
 """
 import re
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
+
+from sandbox.ec2.errors import Ec2Error
 
 NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
@@ -20,20 +24,6 @@ _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]+)/")
 _ERROR_CODE = re.compile(rb"<Code>([^<]*)</Code>")
 _INSTANCE_ID = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _INSTANCE_ID_PARAM = re.compile(r"^InstanceId(?:\.\d+)?$")
-
-
-class AwsError(Exception):
-    """An error an AWS service answers; each protocol renders it in its own format."""
-
-    def __init__(self, code, message, status=400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-class Ec2Error(AwsError):
-    """An error EC2 answers in its own XML format."""
 
 
 @dataclass
@@ -215,3 +205,34 @@ def sigv4_valid(environ, body, secret):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)
+
+
+# ---- handlers: the actions the sandbox answers itself (the others go to moto) ----------------
+# A handler reads the request's parameters and calls the region's state machine (lifecycle.RegionLifecycle)
+# with plain arguments; its answer, [(id, (name, code), (name, code))], is rendered by state_change_body.
+
+def _instance_ids(request):
+    ids = request.instance_ids()
+    if not ids:
+        raise Ec2Error("MissingParameter", "The request must contain the parameter InstanceId")
+    return ids
+
+
+def stop_instances(lifecycle, request):
+    return lifecycle.stop(_instance_ids(request), hibernate=request.flag("Hibernate"),
+                          force=request.flag("Force"), dry_run=request.flag("DryRun"))
+
+
+def start_instances(lifecycle, request):
+    return lifecycle.start(_instance_ids(request), dry_run=request.flag("DryRun"))
+
+
+def terminate_instances(lifecycle, request):
+    return lifecycle.terminate(_instance_ids(request), dry_run=request.flag("DryRun"))
+
+
+HANDLERS = {
+    "StopInstances": stop_instances,
+    "StartInstances": start_instances,
+    "TerminateInstances": terminate_instances,
+}
