@@ -2,7 +2,7 @@
 
 Laid out as the ECS half is, by role: models (`lifecycle`, the state machine on moto's backend;
 `health`; `ssm`, Run Command), `responses` (EC2's Query protocol: requests, XML, the handlers of
-the actions the sandbox answers itself) and `ssm_responses` (SSM's JSON protocol),
+the actions the sandbox answers itself) and `ssm_responses` (SSM's JSON protocol and its handlers),
 `errors` (both protocols' errors); `moto_app`, `serializer` and `persist` wrap moto.
 
 Request path (`Ec2Emulator.api`): parse the Query request (responses) -> call log + injected faults
@@ -12,8 +12,9 @@ backend (RunInstances, DescribeInstances, DescribeInstanceStatus: health) -> EC2
 
 Systems Manager shares the port: a request with `X-Amz-Target: AmazonSSM.<Op>` (AWS JSON 1.1, as
 boto3's `ssm` client sends it with the same endpoint_url) goes through the same pipeline (SigV4
-against the sandbox secret, call log, faults by operation name) to the sandbox's own Run Command
-model (`ssm`), which runs scripts with the shared command engine; JSON errors out.
+against the sandbox secret, call log, faults by operation name) to its handler (ssm_responses.HANDLERS)
+and the sandbox's own Run Command model (`ssm`), which runs scripts with the shared command engine;
+JSON errors out.
 
 Regions: moto keeps a backend per region (the request's SigV4 credential scope), and the sandbox a
 state machine per region (`RegionLifecycle`); an id of another region is InvalidInstanceID.NotFound.
@@ -92,15 +93,7 @@ class Ec2Emulator(Emulator):
         self._region_generation = {}  # region -> count of changes to its moto objects (state file)
         self._saved_backends = {}  # region -> (generation, pickled backend) last saved (state file)
         self.image_failures = set()  # instance ids whose CreateImage fails (control: image_failures)
-        self.ssm = SsmModel(ctx, self.account_id)  # Run Command (SSM) on this port
-        self._ssm_handlers = {
-            "SendCommand": lambda request: self.ssm.send_command(request.params, request.region,
-                                                                 self._ssm_instances),
-            "GetCommandInvocation": lambda request: self.ssm.get_command_invocation(request.params),
-            "ListCommandInvocations": lambda request: self.ssm.list_command_invocations(request.params),
-            "ListCommands": lambda request: self.ssm.list_commands(request.params),
-            "CancelCommand": lambda request: self.ssm.cancel_command(request.params),
-        }
+        self.ssm = SsmModel(ctx, self.account_id, self._ssm_instances)  # Run Command (SSM) on this port
         with moto_app.MOTO_LOCK:  # moto builds a region's backend (default VPC, AMIs) on first use
             self._lifecycle(REGION)
 
@@ -222,7 +215,7 @@ class Ec2Emulator(Emulator):
         action = request.action
         if action not in _ssm_operations():
             raise SsmError("UnknownOperationException", f"Unknown operation {action or '(no X-Amz-Target)'}.")
-        if action not in self._ssm_handlers:
+        if action not in ssm_responses.HANDLERS:
             raise SsmError("UnknownOperationException", f"The sandbox does not implement SSM {action}.")
         if request.access_key and request.access_key != self.credentials.access_key_id:
             raise SsmError(*ssm_responses.UNRECOGNIZED_CLIENT)
@@ -231,7 +224,7 @@ class Ec2Emulator(Emulator):
         fault = self.faults.take(action, named_ids(request.params))
         if fault is not None:
             raise SsmError(fault.code, fault.message, fault.http_status)
-        return self._ssm_handlers[action](request)
+        return ssm_responses.HANDLERS[action](self.ssm, request)
 
     def _ssm_instances(self, region, instance_ids):
         """{id: (EC2 state name, "linux" | "windows")} for the ids EC2 knows in that region."""

@@ -9,9 +9,10 @@ Operations: SendCommand, GetCommandInvocation, ListCommandInvocations, ListComma
 CancelCommand. Documents: AWS-RunShellScript (Linux, run with the engine's "sh") and
 AWS-RunPowerShellScript (Windows, not run: the engine takes the exit code from a final `exit N`).
 
+The model takes plain arguments: `sandbox.ec2.ssm_responses` reads and checks the request's
+parameters (their sources are there) and calls it.
+
 Sources, for the choices below (botocore's SSM model 2014-11-06 is the wire contract):
-- SSM API reference, SendCommand: InstanceIds "up to 50"; TimeoutSeconds 30..2592000; errors
-  InvalidInstanceId, InvalidDocument, InvalidParameters, UnsupportedPlatformType, ...
 - InvalidInstanceId (API reference): the agent is not running or not registered, or the node is
   in an invalid state. Only a `running` instance has a running agent, so anything else (pending,
   stopping, stopped, shutting-down, terminated, unknown) is refused at SendCommand with the
@@ -42,7 +43,6 @@ The engine interleaves stderr into stdout: StandardErrorContent is always empty.
 """
 import base64
 import json
-import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -52,22 +52,13 @@ from sandbox.ec2.errors import SsmError
 
 GROUP = "ec2"  # the engine group of this cloud's scripts: Emulator.reset() resets it
 
-MAX_INSTANCE_IDS = 50
-MAX_RESULTS = 50
 STDOUT_CONTENT_MAX = 24000
 PLUGIN_OUTPUT_MAX = 2400  # amazon-ssm-agent MaximumPluginOutputSize
 _TRUNC_OUT = "\n---Output truncated---"
 _TRUNC_ERR = "\n---Error truncated----"
 _ERROR_TITLE = "\n----------ERROR-------\n"
 ENGINE_MAX_OUTPUT = 64 * 1024  # kept by the engine (its last bytes); SSM shows the first 24,000
-DEFAULT_EXECUTION_TIMEOUT = 3600
-DEFAULT_TIMEOUT_SECONDS = 3600
 STOPPED_PREEMPTIVELY = {"linux": 137, "windows": -1}
-
-_COMMAND_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_INSTANCE_ID = re.compile(r"^(i-(\w{8}|\w{17})|mi-\w{17})$")
-_EXECUTION_TIMEOUT = re.compile(r"^([1-9][0-9]{0,4}|1[0-6][0-9]{4}|17[0-1][0-9]{3}|172[0-7][0-9]{2}|172800)$")
-_DOCUMENT_VERSION = re.compile(r"^(\$LATEST|\$DEFAULT|[1-9][0-9]*)$")
 
 
 @dataclass(frozen=True)
@@ -82,7 +73,6 @@ DOCUMENTS = {d.name: d for d in (
     Document("AWS-RunShellScript", "aws:runShellScript", "linux", "sh"),
     Document("AWS-RunPowerShellScript", "aws:runPowerShellScript", "windows", "powershell"),
 )}
-_PARAMETERS = ("commands", "workingDirectory", "executionTimeout")
 _PLATFORM_NAMES = {"linux": "Linux", "windows": "Windows"}
 
 
@@ -110,12 +100,6 @@ class Command:
     max_concurrency: str
     max_errors: str
     invocations: dict = field(default_factory=dict)  # instance id -> Invocation, in InstanceIds order
-
-
-def validation_error(member, value, constraint):
-    return SsmError("ValidationException",
-                    f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: "
-                    f"{constraint}")
 
 
 def _iso(epoch):
@@ -162,9 +146,11 @@ def _max_errors_allowed(max_errors, target_count):
 class SsmModel:
     """Commands and their invocations for one sandbox account; thread-safe."""
 
-    def __init__(self, ctx, account_id):
+    def __init__(self, ctx, account_id, describe_instances):
+        """`describe_instances(region, ids)` -> {id: (EC2 state name, "linux" | "windows")} for the ids EC2 knows."""
         self.ctx = ctx
         self.account_id = account_id
+        self._describe_instances = describe_instances
         self._lock = threading.Lock()
         self._commands = {}  # command id -> Command, in send order
         self._seq = 0
@@ -175,27 +161,12 @@ class SsmModel:
             self._commands.clear()
 
     # --- SendCommand ------------------------------------------------------------------------
-    def send_command(self, params, region, describe):
-        """`describe(region, ids)` -> {id: (state name, platform)} for the ids EC2 knows."""
-        document = self._document(params)
-        version = params.get("DocumentVersion")
-        if version is not None and not _DOCUMENT_VERSION.match(str(version)):
-            raise SsmError("InvalidDocumentVersion", f"Document version {version} is not valid.")
-        if version not in (None, "$DEFAULT", "$LATEST", "1"):
-            raise SsmError("InvalidDocumentVersion",
-                           f"Document {document.name} does not have version {version}.")
-        instance_ids = self._targets(params)
-        commands, working_dir, execution_timeout = self._parameters(document, params.get("Parameters"))
-        timeout_seconds = params.get("TimeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
-        if not isinstance(timeout_seconds, int) or isinstance(timeout_seconds, bool) \
-                or not 30 <= timeout_seconds <= 2592000:
-            raise validation_error("timeoutSeconds", timeout_seconds,
-                                   "Member must have value between 30 and 2592000")
-        comment = params.get("Comment") or ""
-        if len(str(comment)) > 100:
-            raise validation_error("comment", comment, "Member must have length less than or equal to 100")
-
-        known = describe(region, instance_ids)
+    def send_command(self, region, document, instance_ids, commands, working_dir=None,
+                     execution_timeout=3600, document_version="$DEFAULT", timeout_seconds=3600, comment="",
+                     parameters=None, max_concurrency="50", max_errors="0"):
+        """Run `commands` (the document's `commands` parameter) on `instance_ids`, which must be running
+        and of the document's platform; `parameters` is kept as the command shows them."""
+        known = self._describe_instances(region, instance_ids)
         not_ready = [i for i in instance_ids if known.get(i, (None, None))[0] != "running"]
         if not_ready:
             raise SsmError("InvalidInstanceId",
@@ -213,11 +184,9 @@ class SsmModel:
             self._seq += 1
             command = Command(
                 seq=self._seq, command_id=str(uuid.uuid4()), region=region, document=document,
-                document_version=version or "$DEFAULT", comment=str(comment),
-                parameters=params.get("Parameters") or {}, instance_ids=list(instance_ids), requested_at=now,
-                timeout_seconds=timeout_seconds, execution_timeout=execution_timeout,
-                max_concurrency=str(params.get("MaxConcurrency") or "50"),
-                max_errors=str(params.get("MaxErrors") or "0"),
+                document_version=document_version, comment=comment, parameters=parameters or {},
+                instance_ids=list(instance_ids), requested_at=now, timeout_seconds=timeout_seconds,
+                execution_timeout=execution_timeout, max_concurrency=max_concurrency, max_errors=max_errors,
             )
             self._commands[command.command_id] = command
             for instance_id in instance_ids:
@@ -230,65 +199,11 @@ class SsmModel:
         view.update(Status="Pending", StatusDetails="Pending", CompletedCount=0, ErrorCount=0)
         return {"Command": view}
 
-    @staticmethod
-    def _document(params):
-        name = params.get("DocumentName")
-        if not name:
-            raise validation_error("documentName", "null", "Member must not be null")
-        short = str(name).rsplit("document/", 1)[-1] if str(name).startswith("arn:") else str(name)
-        document = DOCUMENTS.get(short)
-        if document is None:
-            raise SsmError("InvalidDocument", f"Document with name {name} does not exist.")
-        return document
-
-    @staticmethod
-    def _targets(params):
-        instance_ids = params.get("InstanceIds") or []
-        for target in params.get("Targets") or []:
-            if not isinstance(target, dict) or target.get("Key") != "InstanceIds":
-                raise SsmError("InvalidParameters",
-                               "The sandbox targets instances by InstanceIds only (Targets Key=InstanceIds).")
-            instance_ids = list(instance_ids) + list(target.get("Values") or [])
-        if not isinstance(instance_ids, list) or not all(isinstance(i, str) for i in instance_ids):
-            raise SsmError("SerializationException", "InstanceIds must be a list of strings.")
-        if not instance_ids:
-            raise SsmError("ValidationException", "Either InstanceIds or Targets must be specified.")
-        if len(instance_ids) > MAX_INSTANCE_IDS:
-            raise validation_error("instanceIds", instance_ids,
-                                   f"Member must have length less than or equal to {MAX_INSTANCE_IDS}")
-        malformed = [i for i in instance_ids if not _INSTANCE_ID.match(i)]
-        if malformed:
-            raise SsmError("InvalidInstanceId", f"Instances [[{', '.join(malformed)}]] not in a valid state for "
-                                                f"account (malformed instance id)")
-        return list(dict.fromkeys(instance_ids))
-
-    @staticmethod
-    def _parameters(document, parameters):
-        parameters = parameters or {}
-        if not isinstance(parameters, dict):
-            raise SsmError("SerializationException", "Parameters must be a map of string lists.")
-        unknown = [k for k in parameters if k not in _PARAMETERS]
-        if unknown:
-            raise SsmError("InvalidParameters",
-                           f"Parameter \"{unknown[0]}\" is not defined in document {document.name}.")
-        for key, value in parameters.items():
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise SsmError("InvalidParameters", f"Parameter \"{key}\" must be a list of strings.")
-        commands = parameters.get("commands")
-        if not commands:
-            raise SsmError("InvalidParameters", f"Parameter \"commands\" is required by document {document.name}.")
-        working_dir = (parameters.get("workingDirectory") or [""])[0] or None
-        raw_timeout = (parameters.get("executionTimeout") or [str(DEFAULT_EXECUTION_TIMEOUT)])[0]
-        if not _EXECUTION_TIMEOUT.match(raw_timeout):
-            raise SsmError("InvalidParameters",
-                           f"Parameter \"executionTimeout\" \"{raw_timeout}\" failed to satisfy constraint: an "
-                           "integer between 1 and 172800 (seconds).")
-        return commands, working_dir, int(raw_timeout)
-
     # --- CancelCommand ----------------------------------------------------------------------
-    def cancel_command(self, params):
-        command = self._command(params.get("CommandId"))
-        ids = params.get("InstanceIds") or list(command.invocations)
+    def cancel_command(self, command_id, instance_ids=None):
+        """Cancel the command's invocations on `instance_ids` (None or empty: all of them)."""
+        command = self._command(command_id)
+        ids = instance_ids or list(command.invocations)
         with self._lock:
             invocations = [command.invocations[i] for i in ids if i in command.invocations]
             for invocation in invocations:
@@ -298,23 +213,13 @@ class SsmModel:
         return {}
 
     # --- reading ----------------------------------------------------------------------------
-    def get_command_invocation(self, params):
-        command_id, instance_id = params.get("CommandId"), params.get("InstanceId")
-        if not command_id:
-            raise validation_error("commandId", "null", "Member must not be null")
-        if not instance_id:
-            raise validation_error("instanceId", "null", "Member must not be null")
-        if not _COMMAND_ID.match(str(command_id)):
-            raise SsmError("InvalidCommandId", f"{command_id} is not a valid command id.")
-        if not _INSTANCE_ID.match(str(instance_id)):
-            raise SsmError("InvalidInstanceId", f"{instance_id} is not a valid instance id.")
+    def get_command_invocation(self, command_id, instance_id, plugin=None):
         with self._lock:
             command = self._commands.get(command_id)
             invocation = command.invocations.get(instance_id) if command else None
         if invocation is None:
             raise SsmError("InvocationDoesNotExist",
                            "An invocation with the given command id and instance id does not exist.")
-        plugin = params.get("PluginName")
         if plugin is not None and plugin != command.document.plugin:
             raise SsmError("InvalidPluginName", f"The plugin name {plugin} is not valid for this invocation.")
         view = self._invocation_state(command, invocation)
@@ -338,12 +243,9 @@ class SsmModel:
             "CloudWatchOutputConfig": {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False},
         }
 
-    def list_command_invocations(self, params):
-        command_id, instance_id = params.get("CommandId"), params.get("InstanceId")
-        self._check_list_ids(command_id, instance_id)
-        limit = self._max_results(params)
-        details = params.get("Details") is True
-        filters = self._filters(params.get("Filters"))
+    def list_command_invocations(self, command_id=None, instance_id=None, limit=50, details=False, filters=(),
+                                 next_token=None):
+        """`filters`: [(key, value)], the InvokedAfter/InvokedBefore values as epoch seconds."""
         with self._lock:
             # An unknown (well-formed) CommandId lists nothing: SSM's lists are eventually consistent
             # and a command just sent may not be listed yet either.
@@ -359,17 +261,13 @@ class SsmModel:
             state = self._invocation_state(command, invocation)
             if self._matches(filters, command, state):
                 entries.append((key, self._invocation_view(command, invocation, state, details)))
-        page, token = self._page(entries, params.get("NextToken"), limit, "invocations")
+        page, token = self._page(entries, next_token, limit, "invocations")
         result = {"CommandInvocations": page}
         if token:
             result["NextToken"] = token
         return result
 
-    def list_commands(self, params):
-        command_id, instance_id = params.get("CommandId"), params.get("InstanceId")
-        self._check_list_ids(command_id, instance_id)
-        limit = self._max_results(params)
-        filters = self._filters(params.get("Filters"))
+    def list_commands(self, command_id=None, instance_id=None, limit=50, filters=(), next_token=None):
         with self._lock:
             if command_id:
                 if command_id not in self._commands:
@@ -386,7 +284,7 @@ class SsmModel:
                                                                                "Cancelling")}
             if self._matches(filters, command, state):
                 entries.append(((-command.seq, 0), view))
-        page, token = self._page(entries, params.get("NextToken"), limit, "commands")
+        page, token = self._page(entries, next_token, limit, "commands")
         result = {"Commands": page}
         if token:
             result["NextToken"] = token
@@ -394,48 +292,11 @@ class SsmModel:
 
     # --- helpers ----------------------------------------------------------------------------
     def _command(self, command_id):
-        if not command_id:
-            raise validation_error("commandId", "null", "Member must not be null")
         with self._lock:
             command = self._commands.get(command_id)
         if command is None:
             raise SsmError("InvalidCommandId", f"{command_id} is not a valid command id.")
         return command
-
-    @staticmethod
-    def _check_list_ids(command_id, instance_id):
-        if command_id is not None and not _COMMAND_ID.match(str(command_id)):
-            raise SsmError("InvalidCommandId", f"{command_id} is not a valid command id.")
-        if instance_id is not None and not _INSTANCE_ID.match(str(instance_id)):
-            raise SsmError("InvalidInstanceId", f"{instance_id} is not a valid instance id.")
-
-    @staticmethod
-    def _max_results(params):
-        limit = params.get("MaxResults", MAX_RESULTS)
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_RESULTS:
-            raise validation_error("maxResults", limit,
-                                   f"Member must have value less than or equal to {MAX_RESULTS}"
-                                   if isinstance(limit, int) and limit > MAX_RESULTS
-                                   else "Member must have value greater than or equal to 1")
-        return limit
-
-    @staticmethod
-    def _filters(filters):
-        parsed = []
-        for item in filters or []:
-            key, value = (item or {}).get("key"), (item or {}).get("value")
-            if key not in ("InvokedAfter", "InvokedBefore", "Status", "ExecutionStage", "DocumentName"):
-                raise SsmError("InvalidFilterKey", f"The filter key {key} is not valid.")
-            if key in ("InvokedAfter", "InvokedBefore"):
-                try:
-                    value = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-                    if value.tzinfo is None:
-                        value = value.replace(tzinfo=timezone.utc)
-                    value = value.timestamp()
-                except ValueError:
-                    raise validation_error("filters.value", value, "Member must be an ISO 8601 date and time")
-            parsed.append((key, value))
-        return parsed
 
     @staticmethod
     def _matches(filters, command, state):
