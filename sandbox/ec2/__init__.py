@@ -1,19 +1,19 @@
 """The EC2 half of the sandbox: moto's EC2 served in-process, with what moto lacks around it.
 
-Laid out as the ECS half is, by role: models (`lifecycle`, the state machine on moto's backend;
-`health`; `ssm`, Run Command), `responses` (EC2's Query protocol: requests, XML, the handlers of
-the actions the sandbox answers itself) and `ssm_responses` (SSM's JSON protocol and its handlers),
-`errors` (both protocols' errors); `moto_app`, `serializer` and `persist` wrap moto.
+Laid out as the ECS half is (moto's skeleton): `models/` (`lifecycle`, the state machine on moto's
+backend; `health`, DescribeInstanceStatus; `ssm`, Run Command; `errors`), `responses/` (EC2's Query
+protocol: requests, XML, the handlers of the actions the sandbox answers itself; `responses.ssm`,
+SSM's JSON protocol and its handlers); `moto_app`, `serializer` and `persist` wrap moto itself.
 
 Request path (`Ec2Emulator.api`): parse the Query request (responses) -> call log + injected faults
 -> under the moto lock: complete due transitions, then either the sandbox's own handler
-(Stop/Start/TerminateInstances: responses.HANDLERS -> lifecycle) or moto's WSGI app with hooks installed on its
-backend (RunInstances, DescribeInstances, DescribeInstanceStatus: health) -> EC2 XML out.
+(Stop/Start/TerminateInstances: responses.HANDLERS -> models.lifecycle) or moto's WSGI app with hooks installed on its
+backend (RunInstances, DescribeInstances, DescribeInstanceStatus: models.health) -> EC2 XML out.
 
 Systems Manager shares the port: a request with `X-Amz-Target: AmazonSSM.<Op>` (AWS JSON 1.1, as
 boto3's `ssm` client sends it with the same endpoint_url) goes through the same pipeline (SigV4
-against the sandbox secret, call log, faults by operation name) to its handler (ssm_responses.HANDLERS)
-and the sandbox's own Run Command model (`ssm`), which runs scripts with the shared command engine;
+against the sandbox secret, call log, faults by operation name) to its handler (responses.ssm.HANDLERS)
+and the sandbox's own Run Command model (`models.ssm`), which runs scripts with the shared command engine;
 JSON errors out.
 
 Regions: moto keeps a backend per region (the request's SigV4 credential scope), and the sandbox a
@@ -33,10 +33,11 @@ import re
 import traceback
 
 from sandbox.control import ControlError, named_ids
-from sandbox.ec2 import moto_app, responses, ssm_responses
-from sandbox.ec2.errors import Ec2Error, SsmError
-from sandbox.ec2.lifecycle import RegionLifecycle
-from sandbox.ec2.ssm import SsmModel
+from sandbox.ec2 import moto_app, responses
+from sandbox.ec2.models.errors import Ec2Error, SsmError
+from sandbox.ec2.models.lifecycle import RegionLifecycle
+from sandbox.ec2.models.ssm import SsmModel
+from sandbox.ec2.responses import ssm as ssm_responses
 from sandbox.emulator import Emulator, make_credentials
 
 REGION = "us-east-1"

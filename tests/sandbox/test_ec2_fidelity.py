@@ -312,7 +312,7 @@ def test_instance_answers_are_moto_bytes(ec2):
     instances that differ in zone, subnet, VPC, groups, tags (with XML's special characters), key,
     protection, hibernation, monitoring, metadata options, volumes, platform and state; and over HTTP
     the answer is those bytes with the request id filled in."""
-    from sandbox.ec2.health import status_views
+    from sandbox.ec2.models.health import status_views
 
     ids = _varied_fleet(ec2)
     lifecycle = ec2.sandbox.ec2.lifecycle()

@@ -66,7 +66,7 @@ def test_moto_parameter_error_keeps_ec2_format(ec2):
 
 
 def test_crash_in_a_handler_is_an_ec2_internal_error(ec2, monkeypatch):
-    from sandbox.ec2.lifecycle import RegionLifecycle
+    from sandbox.ec2.models.lifecycle import RegionLifecycle
 
     def boom(*args, **kwargs):
         raise RuntimeError("handler bug")

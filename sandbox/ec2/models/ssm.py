@@ -9,7 +9,7 @@ Operations: SendCommand, GetCommandInvocation, ListCommandInvocations, ListComma
 CancelCommand. Documents: AWS-RunShellScript (Linux, run with the engine's "sh") and
 AWS-RunPowerShellScript (Windows, not run: the engine takes the exit code from a final `exit N`).
 
-The model takes plain arguments: `sandbox.ec2.ssm_responses` reads and checks the request's
+The model takes plain arguments: `sandbox.ec2.responses.ssm` reads and checks the request's
 parameters (their sources are there) and calls it.
 
 Sources, for the choices below (botocore's SSM model 2014-11-06 is the wire contract):
@@ -48,7 +48,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sandbox.ec2.errors import SsmError
+from sandbox.ec2.models.errors import SsmError
 
 GROUP = "ec2"  # the engine group of this cloud's scripts: Emulator.reset() resets it
 

@@ -3,7 +3,7 @@
 Knows nothing of moto: it turns a WSGI environ into an `Ec2Request`, renders the XML bodies that
 the sandbox writes itself (errors and the instance state-change answers) and holds the handlers of
 the actions the sandbox answers itself (`HANDLERS`), which read the request's parameters and call
-the region's state machine (sandbox/ec2/lifecycle.py) with plain arguments.
+the region's state machine (sandbox/ec2/models/lifecycle.py) with plain arguments.
 """
 import re
 import uuid
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-from sandbox.ec2.errors import Ec2Error
+from sandbox.ec2.models.errors import Ec2Error
 
 NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from moto.ec2.models.instances import StateReason
 
 from sandbox.clock import restored_time, saved_time
-from sandbox.ec2.errors import Ec2Error
+from sandbox.ec2.models.errors import Ec2Error
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 NEXT_STATE = {"pending": "running", "stopping": "stopped", "shutting-down": "terminated"}
@@ -75,7 +75,7 @@ class RegionLifecycle:
             return self.reservations_for(instance_ids, filters)
 
         def describe_instance_status(instance_ids, include_all_instances, filters):
-            from sandbox.ec2.health import status_views
+            from sandbox.ec2.models.health import status_views
 
             instances = original_status(instance_ids, include_all_instances, filters)
             return status_views(instances, self.overrides, self.ctx.clock.now(), self.status_ok_at)

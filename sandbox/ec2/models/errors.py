@@ -1,5 +1,5 @@
 """The errors the EC2 half answers: one class per wire protocol, each rendered in its own format
-(EC2's XML by `responses`, SSM's JSON by `ssm_responses`)."""
+(EC2's XML by sandbox.ec2.responses, SSM's JSON by sandbox.ec2.responses.ssm)."""
 
 
 class AwsError(Exception):

@@ -7,7 +7,7 @@ and a SigV4 signature for service `ssm`. Errors are HTTP 4xx/5xx with a JSON bod
 
 Turns a WSGI environ into an `SsmRequest` and renders JSON bodies; one handler per operation
 (`HANDLERS`) reads and checks the request's parameters and calls the Run Command model
-(sandbox/ec2/ssm.py) with plain arguments. Knows nothing of commands or instances.
+(sandbox/ec2/models/ssm.py) with plain arguments. Knows nothing of commands or instances.
 
 Sources of the parameter checks (botocore's SSM model 2014-11-06 is the wire contract):
 - SSM API reference, SendCommand: InstanceIds "up to 50"; TimeoutSeconds 30..2592000; errors
@@ -19,8 +19,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sandbox.ec2.errors import SsmError
-from sandbox.ec2.ssm import DOCUMENTS
+from sandbox.ec2.models.errors import SsmError
+from sandbox.ec2.models.ssm import DOCUMENTS
 
 TARGET_PREFIX = "AmazonSSM."
 CONTENT_TYPE = "application/x-amz-json-1.1"
