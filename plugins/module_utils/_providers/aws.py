@@ -38,6 +38,8 @@ FATAL_CODES = frozenset([
     "UnrecognizedClientException", "ExpiredToken", "RequestExpired", "MissingAuthenticationToken", "Blocked",
     "RequestLimitExceeded", "Throttling", "ThrottlingException", "InternalError", "ServiceUnavailable", "Unavailable",
     "InvalidParameterValue", "InvalidParameterCombination", "MissingParameter", "UnknownParameter",
+    # no answer from the endpoint (after botocore's retries): the same for every id, as on ECS
+    "ConnectionError",
 ])
 
 

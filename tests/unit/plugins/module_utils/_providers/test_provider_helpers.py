@@ -184,3 +184,9 @@ def test_ec2_capacity_errors_are_split_per_instance_not_fatal():
     error = CloudError("InsufficientInstanceCapacity", "We currently do not have sufficient capacity", "r", http_status=500)
     assert provider_aws._is_fatal(error) is False
     assert provider_aws._is_fatal(CloudError("InternalError", "oops", "r", http_status=500)) is True
+
+
+def test_ec2_no_answer_is_fatal_as_on_ecs():
+    """A dead endpoint is the same for every id: never split a batch over it (ECS never did)."""
+    error = provider_aws.translate(EndpointConnectionError(endpoint_url="http://127.0.0.1:1/", error="[Errno 111] Connection refused"))
+    assert provider_aws._is_fatal(error) and provider_alicloud._is_fatal(error)
