@@ -123,8 +123,8 @@ def in_batches(action, ids, **kwargs):
                 raise
             for rest in batches[number:]:
                 for i in rest:
-                    failures[i] = CloudError(exc.code, "%s (this batch failed as a whole after %d batch(es) went through)"
-                                             % (exc.message, number), exc.request_id, i, exc.http_status)
+                    failures[i] = exc.for_instance(i, "%s (this batch failed as a whole after %d batch(es) went through)"
+                                                   % (exc.message, number))
             break
     return failures
 

@@ -4,12 +4,35 @@
 """The three ways a task can fail, each turned into a clean fail_json (never a traceback).
 
 - InputError: the options are wrong; raised before any API call.
-- CloudError: one cloud API answer (code, message, request id), whole call or one instance.
+- CloudError: one cloud API answer (code, message, request id), whole call or one instance,
+  with its `kind`: what it means, whichever cloud said it.
 - TaskFailure: the operation ran but some ids did not get where they were asked to go.
+
+The provider that made the call sets the kind (each provider owns its code -> kind table); the
+core tests kinds, never a cloud's codes. `code` and `message` stay the cloud's own words: they are
+what the task reports.
 """
 
 
 import re
+
+# The kinds of CloudError.
+AUTH = "auth"                  # the credentials themselves were refused (unknown key, bad signature): check them
+DENIED = "denied"              # authenticated, but refused: no permission, opt-in needed, expired token, blocked
+THROTTLED = "throttled"        # too many requests, still so after the SDK's retries
+SERVICE = "service"            # the cloud's own failure (5xx, internal error, unavailable), after the retries
+CONNECTION = "connection"      # no answer from the endpoint
+REGION = "region"              # the cloud does not know the region
+INVALID = "invalid"            # the request itself is malformed (a parameter missing or wrong for every id)
+NOT_FOUND = "not_found"        # the cloud does not know the resource (instance, image, ...)
+WRONG_STATE = "wrong_state"    # the resource is not in a state that allows the call (it may have moved on its own)
+INITIALIZING = "initializing"  # a new instance not ready yet for the call (it will be, on its own)
+PROTECTED = "protected"        # deletion / termination protection refused the call
+CAPACITY = "capacity"          # the cloud has no capacity for the instances named (a 5xx that concerns them, not the service)
+OTHER = "other"                # anything else: attributed to the ids of the call
+
+# Kinds that would be the same for every id of a batch: raised at once, never split per id.
+FATAL_KINDS = frozenset([AUTH, DENIED, THROTTLED, SERVICE, CONNECTION, REGION, INVALID])
 
 
 class InputError(Exception):
@@ -23,23 +46,30 @@ class InputError(Exception):
 class CloudError(Exception):
     """A cloud API error, translated out of the SDK's own exception type."""
 
-    def __init__(self, code, message, request_id=None, instance_id=None, http_status=None):
+    def __init__(self, code, message, request_id=None, instance_id=None, http_status=None, kind=OTHER):
         super(CloudError, self).__init__("%s: %s" % (code, message))
         self.code = code
         self.message = message
         self.request_id = request_id
         self.instance_id = instance_id
         self.http_status = http_status
+        self.kind = kind
 
-    def for_instance(self, instance_id):
-        """The same answer attributed to one instance (a batch call failing for it)."""
-        return CloudError(self.code, self.message, self.request_id, instance_id, self.http_status)
+    def for_instance(self, instance_id, message=None):
+        """The same answer attributed to one instance (a batch call failing for it), its message replaced if given."""
+        return CloudError(self.code, self.message if message is None else message, self.request_id, instance_id,
+                          self.http_status, self.kind)
 
     def to_dict(self):
         return {"code": self.code, "message": self.message, "request_id": self.request_id}
 
     def failure(self):
         return {"id": self.instance_id, "code": self.code, "message": self.message, "request_id": self.request_id}
+
+
+def is_fatal(error):
+    """True when the error would be the same for every id: a batch is never split over it."""
+    return error.kind in FATAL_KINDS
 
 
 class TaskFailure(Exception):
@@ -73,7 +103,7 @@ def connection_reason(text):
 
 def connection_error(endpoint, reason):
     """One CloudError for 'the endpoint did not answer', the same words on both clouds."""
-    return CloudError(CONNECTION_ERROR, "could not connect to %s (%s)" % (endpoint, reason))
+    return CloudError(CONNECTION_ERROR, "could not connect to %s (%s)" % (endpoint, reason), kind=CONNECTION)
 
 
 def failure(instance_id, code, message, request_id=None):

@@ -9,13 +9,13 @@ Those ids get the error; the rest of the batch is sent again. When the message n
 them (EC2 InsufficientInstanceCapacity on a StartInstances), the batch is split in halves, and each
 half that fails again is split again: k refused ids among n cost about k * log2(n) calls, not n,
 and each id gets its own answer. Auth and throttling errors are never split: they would fail the
-same way for every id.
+same way for every id (errors.FATAL_KINDS).
 """
 
 
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, is_fatal as fatal_kind
 
 _ID_TOKEN = re.compile(r"i-[0-9a-z]+")
 
@@ -26,8 +26,10 @@ def ids_named_in(message, ids):
     return [i for i in ids if i in tokens]
 
 
-def run_per_id(call, ids, is_fatal):
-    """call(ids) -> {id: CloudError} (per-id failures). Returns the per-id failures for all ids."""
+def run_per_id(call, ids, is_fatal=fatal_kind):
+    """call(ids) -> {id: CloudError} (per-id failures). Returns the per-id failures for all ids.
+
+    is_fatal(error): never split over it (by default: its kind would be the same for every id)."""
     ids = list(ids)
     if not ids:
         return {}

@@ -12,7 +12,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import Runtime
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
-    CONNECTION_ERROR, CloudError, InputError, TaskFailure, scrub,
+    AUTH, CONNECTION, REGION, CloudError, InputError, TaskFailure, scrub,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import MissingLibrary
 
@@ -30,16 +30,15 @@ ENDPOINT_SETTINGS = {"aws": "endpoint_url / AWS_ENDPOINT_URL", "alicloud": "endp
 
 
 def cloud_error_message(cloud, error):
-    if error.code == CONNECTION_ERROR:
+    if error.kind == CONNECTION:
         where = ENDPOINT_SETTINGS.get(cloud, "endpoint_url")
         return "%s: %s; check %s, region and the network" % (CLOUD_NAMES.get(cloud, cloud), error.message, where)
     message = "%s API error %s: %s" % (CLOUD_NAMES.get(cloud, cloud), error.code, error.message)
     if error.request_id:
         message += " (request id %s)" % error.request_id
-    if error.code in ("AuthFailure", "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId.NotFound",
-                      "SignatureDoesNotMatch", "InvalidCredentials", "NoCredentialsError", "PartialCredentialsError"):
+    if error.kind == AUTH:
         message += ". Check the credentials: access_key/secret_key (or the cloud's environment variables) and security_token"
-    if error.code in ("InvalidRegionId.NotFound", "InvalidRegionId"):
+    if error.kind == REGION:
         message += ". Check region (option region or ALIBABA_CLOUD_REGION_ID)"
     return message
 

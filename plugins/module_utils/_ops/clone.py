@@ -19,7 +19,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batchin
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, failure, is_fatal
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resources import (
@@ -116,7 +116,7 @@ def run(params, check_mode=False, rt=None):
             clone_id = provider.launch(configs[i], image_ids[i], clone_tags(i, configs[i], extra),
                                        client_token(i, image_ids[i]), dry_run=check_mode)
         except CloudError as exc:
-            if provider.is_fatal(exc):
+            if is_fatal(exc):
                 raise
             failures.append(exc.for_instance(i).failure())
             continue
@@ -174,7 +174,7 @@ def _from_snapshots(params, check_mode, rt, provider, ids, records, clones, dupl
             failures.append(failure(i, exc.code, exc.message))
             continue
         except CloudError as exc:
-            if provider.is_fatal(exc):
+            if is_fatal(exc):
                 raise
             failures.append(exc.for_instance(i).failure())
             continue

@@ -26,7 +26,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batchin
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, finish, first_read,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import WRONG_STATE, InputError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resources import (
@@ -67,9 +67,8 @@ def validate(params):
 
 
 # ECS CreateImage, method 1: "The instance must be in the Running (Running) or Stopped (Stopped) state" (API reference,
-# doc 25535); its error table's code for another state.
+# doc 25535); its error table's code for another state is a WRONG_STATE.
 ECS_IMAGE_STATES = ("running", "stopped")
-ECS_IMAGE_REFUSAL = "IncorrectInstanceStatus"
 
 
 def explain_image_refusal(entry, record):
@@ -189,12 +188,12 @@ def run(params, check_mode=False, rt=None):
     else:
         changed = []
         for i in todo:
-            ok, image_id = per_instance(provider, failures, i, provider.create_image, i, names[i], tags(i), dry_run=check_mode)
+            ok, answer = per_instance(failures, i, provider.create_image, i, names[i], tags(i), dry_run=check_mode)
             if ok:
                 changed.append(i)
                 if not check_mode:
-                    images[i] = {"image_id": image_id, "name": names[i], "state": "pending"}
-            elif params["cloud"] == "alicloud" and failures[-1]["id"] == i and failures[-1]["code"] == ECS_IMAGE_REFUSAL:
+                    images[i] = {"image_id": answer, "name": names[i], "state": "pending"}
+            elif params["cloud"] == "alicloud" and answer.kind == WRONG_STATE:
                 explain_image_refusal(failures[-1], records[i])
     if check_mode:
         return finish(ids, records, changed, unchanged, failures, "image (check mode)", extra=_extra(images), params=params, rt=rt)
@@ -256,7 +255,7 @@ def _from_snapshots(params, check_mode, rt, provider, records, names, tag, todo,
     changed = list(predicted)
     for i in [i for i in todo if i in plans]:
         mapping = plans[i][0]
-        ok, image_id = per_instance(provider, failures, i, provider.create_image_from_snapshots, names[i], mapping, tags(i),
+        ok, image_id = per_instance(failures, i, provider.create_image_from_snapshots, names[i], mapping, tags(i),
                                     image_token(names[i]), dry_run=check_mode)
         if ok:
             changed.append(i)
@@ -282,7 +281,7 @@ def _absent(params, check_mode, provider, ids, records, names, existing):
         image = existing.get(names[i])
         if image is None:
             continue
-        ok, dummy = per_instance(provider, failures, i, provider.delete_image, image,
+        ok, dummy = per_instance(failures, i, provider.delete_image, image,
                                  delete_snapshots=bool(params.get("delete_snapshots")), dry_run=check_mode)
         if ok:
             changed.append(i)

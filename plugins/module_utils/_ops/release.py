@@ -18,7 +18,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core im
     Runtime, check_wait_timeout, describer, finish, first_read, found_ids, in_batches, read_protection, reread, snapshot_records,
     state_diff,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import INITIALIZING, PROTECTED, CloudError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND, not_found_record
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, TERMINATED, wait_outcome
@@ -73,7 +73,7 @@ def run(params, check_mode=False, rt=None):
         dry = in_batches(provider.terminate, candidates, force=force, dry_run=True)
         for i, error in dry.items():
             # a new ECS instance still initializing: the real run waits until it runs, then releases it
-            if not (disable and provider.is_protection_error(error)) and not provider.is_initializing_error(error):
+            if not (disable and error.kind == PROTECTED) and error.kind != INITIALIZING:
                 failures.append(error.failure())
         refused = set(f["id"] for f in failures)
         predicted = [i for i in candidates if i not in refused]
@@ -102,7 +102,7 @@ def run(params, check_mode=False, rt=None):
         # the whole call failed: no instance keeps its protection off for a release that did not happen
         reprotect(provider, records, disabled)
         raise
-    initializing = [i for i, e in errors.items() if provider.is_initializing_error(e)]
+    initializing = [i for i, e in errors.items() if e.kind == INITIALIZING]
     if initializing:
         # ECS refuses to force-release an instance still initializing (IncorrectInstanceStatus.Initializing):
         # wait until it runs (within wait_timeout), then release it.
@@ -113,7 +113,7 @@ def run(params, check_mode=False, rt=None):
             del errors[i]
         errors.update(terminate_and_read(provider, records, ready, force))
     # EC2 reports termination protection only when asked to terminate (not in DescribeInstances).
-    late = [i for i, e in errors.items() if provider.is_protection_error(e)]
+    late = [i for i, e in errors.items() if e.kind == PROTECTED]
     for i in late:
         records[i]["deletion_protection"] = True
     if late and disable:

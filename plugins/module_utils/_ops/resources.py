@@ -9,7 +9,7 @@ idempotent, the checks on names and tags, and waiting for resources that are not
 
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, is_fatal
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import wait_outcome
 
 # Tags the collection writes (and finds its own work again by).
@@ -73,14 +73,14 @@ def resource_outcome(result, kind, spec, timeout, failures, notes, owner):
                  kind=kind, owner=owner, who=owner.get)
 
 
-def per_instance(provider, failures, instance_id, call, *args, **kwargs):
-    """Run one per-instance API call; a per-instance CloudError becomes a failure entry, a fatal one is raised."""
-    from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError
-
+def per_instance(failures, instance_id, call, *args, **kwargs):
+    """Run one per-instance API call: (True, its answer), or (False, the CloudError) when it failed for this
+    instance, which is then a failure entry too; a fatal one is raised."""
     try:
         return True, call(*args, **kwargs)
     except CloudError as exc:
-        if provider.is_fatal(exc):
+        if is_fatal(exc):
             raise
-        failures.append(exc.for_instance(instance_id).failure())
-        return False, None
+        error = exc.for_instance(instance_id)
+        failures.append(error.failure())
+        return False, error

@@ -20,7 +20,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batchin
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, finish, first_read,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import WRONG_STATE, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resources import (
@@ -31,9 +31,9 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting
 
 
 # ECS CreateSnapshot: "you cannot create snapshots for a disk" when its instance "has never been started" or "is not
-# in the Stopped (Stopped) or Running (Running) state" (API reference, doc 25524); the error table's codes for them.
+# in the Stopped (Stopped) or Running (Running) state" (API reference, doc 25524); the error table's codes for them
+# (IncorrectInstanceStatus, IncorrectDiskStatus.NeverUsed) are WRONG_STATE.
 ECS_SNAPSHOT_STATES = ("running", "stopped")
-ECS_REFUSALS = ("IncorrectInstanceStatus", "IncorrectDiskStatus.NeverUsed")
 
 
 def ecs_refusal(record):
@@ -142,7 +142,7 @@ def run(params, check_mode=False, rt=None):
         predicted = []
         for i in [i for i in ids if i in todo]:
             if provider.snapshot_dry_run_supported():
-                ok, dummy = per_instance(provider, failures, i, provider.create_snapshots, i, todo[i],
+                ok, dummy = per_instance(failures, i, provider.create_snapshots, i, todo[i],
                                          len(todo[i]) == len(disks[i]), tagger(tag, i, extra), dry_run=True)
             elif ecs and ecs_refusal(records[i]):
                 # ECS CreateSnapshot has no DryRun: its refusal is predicted from the instance's state
@@ -158,12 +158,12 @@ def run(params, check_mode=False, rt=None):
 
     changed = []
     for i in [i for i in ids if i in todo]:
-        ok, made = per_instance(provider, failures, i, provider.create_snapshots, i, todo[i],
-                                len(todo[i]) == len(disks[i]), tagger(tag, i, extra), dry_run=False)
+        ok, answer = per_instance(failures, i, provider.create_snapshots, i, todo[i],
+                                  len(todo[i]) == len(disks[i]), tagger(tag, i, extra), dry_run=False)
         if ok:
-            snapshots[i].extend(made)
+            snapshots[i].extend(answer)
             changed.append(i)
-        elif ecs and failures[-1]["id"] == i and failures[-1]["code"] in ECS_REFUSALS:
+        elif ecs and answer.kind == WRONG_STATE:
             explain_refusal(failures[-1], records[i], tag, todo[i])  # refused, never reported as made
 
     notes = []

@@ -14,13 +14,10 @@ instance whose resources are gone, ...) fails that id alone: the others start.
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread, snapshot_records, state_diff,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import WRONG_STATE, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.health import wait_healthy
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, wait_outcome
-
-# A per-id "wrong state" answer: the instance moved on its own between the read and the start.
-_STATE_RACE_CODES = ("IncorrectInstanceState", "IncorrectInstanceStatus")
 
 
 def validate(params):
@@ -32,7 +29,8 @@ def validate(params):
 def start_batch(provider, records, ids, unchanged):
     """Start `ids`; {id: CloudError} for the refused ones. One started by someone else meanwhile is not a failure."""
     errors = in_batches(provider.start, ids, dry_run=False)
-    raced = [i for i, e in errors.items() if e.code in _STATE_RACE_CODES]
+    # a wrong-state answer: the instance may have moved on its own between the read and the start
+    raced = [i for i, e in errors.items() if e.kind == WRONG_STATE]
     if raced:
         now = reread(provider, raced)
         for i in raced:

@@ -13,12 +13,9 @@ an id the cloud does not know -> not_found_ids (a warning, or a failure with fai
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread, snapshot_records, state_diff,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError, failure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import WRONG_STATE, InputError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, wait_outcome
-
-# A per-id "wrong state" answer: the instance moved on its own between describe and stop.
-_STATE_RACE_CODES = ("IncorrectInstanceState", "IncorrectInstanceStatus")
 
 
 def validate(params):
@@ -77,7 +74,8 @@ def run(params, check_mode=False, rt=None):
 
     stop_failures = in_batches(provider.stop, to_stop, dry_run=False, **stop_args)
     if stop_failures:
-        raced = [i for i, e in stop_failures.items() if e.code in _STATE_RACE_CODES]
+        # a wrong-state answer: the instance may have moved on its own between the read and the stop
+        raced = [i for i, e in stop_failures.items() if e.kind == WRONG_STATE]
         if raced:
             now = reread(provider, raced)
             for i in raced:

@@ -20,6 +20,7 @@ import traceback
 import uuid
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
+    AUTH, CONNECTION, DENIED, FATAL_KINDS, INITIALIZING, INVALID, OTHER, PROTECTED, REGION, SERVICE, THROTTLED, WRONG_STATE,
     CloudError, InputError, connection_error, connection_reason,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.per_id import run_per_id
@@ -41,26 +42,57 @@ except ImportError:
     HAS_SDK = False
 
 API_VERSION = "2014-05-26"
-RETRY_CODES = [
-    "Throttling", "Throttling.User", "Throttling.Api", "Throttling.Resource", "ServiceUnavailable", "InternalError",
-    "UnknownError",
-]
-# Errors that would be the same for every id: never split a batch over them.
-FATAL_CODES = frozenset(RETRY_CODES + [
-    "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidCredentials",
-    "Forbidden.RAM", "Forbidden", "InvalidSecurityToken.Expired", "InvalidSecurityToken.Malformed",
-    "MissingParameter", "InvalidRegionId.NotFound", "ConnectionError",
-])
+THROTTLING_CODES = ["Throttling", "Throttling.User", "Throttling.Api", "Throttling.Resource"]
+SERVICE_CODES = ["ServiceUnavailable", "InternalError", "UnknownError"]
+# What darabonba retries (RetryOptions below), besides any 5xx.
+RETRY_CODES = THROTTLING_CODES + SERVICE_CODES
+
+
+def _kinds(table):
+    return dict((code, kind) for kind, codes in table.items() for code in codes)
+
+
+# ECS's codes in the collection's kinds, classified here once (translate, _instance_responses).
+ERROR_KINDS = _kinds({
+    # the API's common errors (Alibaba Cloud OpenAPI "common error codes"): who you are, then what you may do
+    AUTH: ["InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "InvalidCredentials"],
+    DENIED: ["InvalidAccessKeyId", "Forbidden.RAM", "Forbidden", "InvalidSecurityToken.Expired", "InvalidSecurityToken.Malformed"],
+    THROTTLED: THROTTLING_CODES,
+    SERVICE: SERVICE_CODES,
+    INVALID: ["MissingParameter"],
+    REGION: ["InvalidRegionId.NotFound", "InvalidRegionId"],
+    CONNECTION: ["ConnectionError"],
+    # the error tables of StopInstance(s), StartInstance(s), RebootInstance(s), DeleteInstance(s), CreateSnapshot and
+    # CreateImage: an instance (or its disk) in a state the call does not take; a new one not initialized yet
+    WRONG_STATE: ["IncorrectInstanceStatus", "IncorrectDiskStatus.NeverUsed"],
+    INITIALIZING: ["IncorrectInstanceStatus.Initializing"],
+})
+
+
+def error_kind(code, message=None, http_status=None):
+    """The kind of one ECS answer."""
+    # DeleteInstance(s) refused by deletion protection: InvalidOperation.DeletionProtection (and its message)
+    if "DeletionProtection" in (code or "") or "deletion protection" in (message or "").lower():
+        return PROTECTED
+    kind = ERROR_KINDS.get(code)
+    if kind in FATAL_KINDS:
+        return kind
+    if (http_status or 0) >= 500:
+        return SERVICE
+    return kind or OTHER
+
+
+def cloud_error(code, message, request_id=None, http_status=None, instance_id=None):
+    """A CloudError with its kind and its operator's hint, as ECS said it."""
+    return hinted(CloudError(code, message, request_id, instance_id, http_status, kind=error_kind(code, message, http_status)))
+
+
 STOPPED_MODES = {"keep_charging": "KeepCharging", "stop_charging": "StopCharging"}
 # The SDKs carry no list of ECS regions (the generated client's endpoint map names only special
 # ones): the shape is checked here, the id itself by the API (InvalidRegionId.NotFound, never retried).
 REGION_SHAPE = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 # ModifyInstanceAttribute and ModifyInstanceAutoReleaseTime take no DryRun parameter.
 DRY_RUN_OPERATIONS = frozenset(["stop", "terminate"])
-
-
-def _is_fatal(error):
-    return error.code in FATAL_CODES or (error.http_status or 0) >= 500
 
 
 # What an ECS refusal means for the operator, said after the cloud's own message (codes and meanings from
@@ -94,14 +126,14 @@ def translate(exc, endpoint=None):
         if _NO_ANSWER.search(text) or isinstance(inner, (ConnectionError, TimeoutError, OSError)):
             return connection_error(endpoint or "the ECS endpoint", connection_reason(inner))
         # something answered, but not as ECS does (a proxy, a wrong port): say so, briefly
-        return CloudError("UnexpectedAnswer", "%s answered, but not as the ECS API does: %s"
-                          % (endpoint or "the ECS endpoint", text.strip()[:200]))
+        return cloud_error("UnexpectedAnswer", "%s answered, but not as the ECS API does: %s"
+                           % (endpoint or "the ECS endpoint", text.strip()[:200]))
     data = getattr(exc, "data", None) or {}
     message = data.get("Message") or data.get("message") or getattr(exc, "message", None) or str(exc)
     request_id = data.get("RequestId") or getattr(exc, "request_id", None)
     if request_id == "None":
         request_id = None
-    return hinted(CloudError(code, message, request_id, http_status=getattr(exc, "status_code", None)))
+    return cloud_error(code, message, request_id, getattr(exc, "status_code", None))
 
 
 # The HTTP library's words for "no answer" (refused, unreachable, unresolvable, timed out, cut off).
@@ -115,7 +147,7 @@ def endpoint_parts(endpoint_url, region):
         return "HTTPS", "ecs.%s.aliyuncs.com" % region
     match = re.match(r"^(https?)://([^/]+)/?$", endpoint_url.strip())
     if not match:
-        raise CloudError("InvalidEndpoint", "endpoint_url must look like http://host:port, got %r" % (endpoint_url,))
+        raise cloud_error("InvalidEndpoint", "endpoint_url must look like http://host:port, got %r" % (endpoint_url,))
     return match.group(1).upper(), match.group(2)
 
 
@@ -148,15 +180,8 @@ def _tag_query(tags):
 DRY_RUN_PASSED = frozenset(["DryRunOperation", "DRYRUN.SUCCESS"])
 
 
-def _dry_ok(exc, dry_run):
-    return dry_run and exc.code in DRY_RUN_PASSED
-
-
 class EcsResources(object):
     """The resource calls, mixed into Provider below (kept apart to keep each part readable)."""
-
-    def is_fatal(self, error):
-        return _is_fatal(error)
 
     def _pages(self, action, query, path):
         """Every item of a PageNumber/PageSize list (DescribeDisks, DescribeSnapshots, DescribeImages)."""
@@ -272,15 +297,10 @@ class EcsResources(object):
         return found
 
     def create_image(self, instance_id, name, tags, dry_run=False):
-        try:
-            body = self._call("CreateImage", {"RegionId": self.region, "InstanceId": instance_id, "ImageName": name,
+        body = self._dry_call("CreateImage", {"RegionId": self.region, "InstanceId": instance_id, "ImageName": name,
                                               "Description": "cloudfleet.lifecycle image of %s" % instance_id,
-                                              "Tag": _tag_query(tags), "DryRun": True if dry_run else None})
-        except CloudError as exc:
-            if _dry_ok(exc, dry_run):
-                return None
-            raise
-        return body["ImageId"]
+                                              "Tag": _tag_query(tags)}, dry_run)
+        return None if body is None else body["ImageId"]
 
     def image_from_snapshots_supported(self):
         return True
@@ -292,14 +312,9 @@ class EcsResources(object):
         query = {"RegionId": self.region, "ImageName": name, "Description": "cloudfleet.lifecycle image from snapshots",
                  "DiskDeviceMapping": [dict((k, v) for k, v in (("SnapshotId", d["snapshot_id"]), ("DiskType", d["type"]),
                                                                 ("Device", d.get("device"))) if v) for d in mapping],
-                 "Tag": _tag_query(tags), "ClientToken": client_token, "DryRun": True if dry_run else None}
-        try:
-            body = self._call("CreateImage", query)
-        except CloudError as exc:
-            if _dry_ok(exc, dry_run):
-                return None
-            raise
-        return body["ImageId"]
+                 "Tag": _tag_query(tags), "ClientToken": client_token}
+        body = self._dry_call("CreateImage", query, dry_run)
+        return None if body is None else body["ImageId"]
 
     def image_states(self, image_ids):
         found = dict((i, {"state": "absent"}) for i in image_ids)
@@ -308,24 +323,17 @@ class EcsResources(object):
         return found
 
     def delete_image(self, image, delete_snapshots=False, dry_run=False):
-        try:
-            self._call("DeleteImage", {"RegionId": self.region, "ImageId": image["image_id"], "DryRun": True if dry_run else None})
-        except CloudError as exc:
-            if not _dry_ok(exc, dry_run):
-                raise
+        self._dry_call("DeleteImage", {"RegionId": self.region, "ImageId": image["image_id"]}, dry_run)
 
     # launches
     def launch(self, config, image_id, tags, client_token, dry_run=False):
         query = {"RegionId": self.region, "ImageId": image_id, "InstanceType": config["instance_type"], "Amount": 1,
                  "VSwitchId": config.get("subnet_id"), "SecurityGroupIds": list(config.get("security_group_ids") or []) or None,
                  "KeyPairName": config.get("key_name"), "ZoneId": config.get("zone"), "Tag": _tag_query(tags),
-                 "ClientToken": client_token, "DryRun": True if dry_run else None}
-        try:
-            body = self._call("RunInstances", query)
-        except CloudError as exc:
-            if _dry_ok(exc, dry_run):
-                return None
-            raise
+                 "ClientToken": client_token}
+        body = self._dry_call("RunInstances", query, dry_run)
+        if body is None:
+            return None
         return ((body.get("InstanceIdSets") or {}).get("InstanceIdSet") or [None])[0]
 
     def start(self, ids, dry_run=False):
@@ -481,6 +489,17 @@ class Provider(EcsCommands, EcsResources):
             raise translate(exc, self.endpoint_url)
         return (response or {}).get("body") or {}
 
+    def _dry_call(self, action, query, dry_run):
+        """A call that takes DryRun: its body, or None when it was a dry run that would have succeeded."""
+        if dry_run:
+            query = dict(query, DryRun=True)
+        try:
+            return self._call(action, query)
+        except CloudError as exc:
+            if dry_run and exc.code in DRY_RUN_PASSED:
+                return None
+            raise
+
     def _record(self, instance):
         return make_record(
             instance["InstanceId"], "alicloud", instance.get("RegionId") or self.region,
@@ -527,25 +546,18 @@ class Provider(EcsCommands, EcsResources):
         def call(chunk):
             request = dict(query)
             request[id_param] = list(chunk) if batch else chunk[0]
-            if dry_run:
-                request["DryRun"] = True
             if dry_run and request.get("BatchOptimization") == "SuccessFirst":
                 # "If you set BatchOptimization to SuccessFirst and DryRun to true, only DRYRUN.SUCCESS is
                 # returned regardless of whether the request passes the dry run" (StopInstances reference):
                 # a check-mode call must be AllTogether to check anything.
                 del request["BatchOptimization"]
-            try:
-                body = self._call(action, request)
-            except CloudError as exc:
-                if _dry_ok(exc, dry_run):
-                    return {}
-                raise
-            return self._instance_responses(body)
+            body = self._dry_call(action, request, dry_run)
+            return {} if body is None else self._instance_responses(body)
         if batch:
-            return run_per_id(call, ids, _is_fatal)
+            return run_per_id(call, ids)
         failures = {}
         for instance_id in ids:
-            failures.update(run_per_id(call, [instance_id], _is_fatal))
+            failures.update(run_per_id(call, [instance_id]))
         return failures
 
     @staticmethod
@@ -554,8 +566,8 @@ class Provider(EcsCommands, EcsResources):
         failures = {}
         for item in (body.get("InstanceResponses") or {}).get("InstanceResponse") or []:
             if str(item.get("Code", "200")) != "200":
-                failures[item["InstanceId"]] = hinted(CloudError(item.get("Code"), item.get("Message"), body.get("RequestId"),
-                                                                 instance_id=item["InstanceId"]))
+                failures[item["InstanceId"]] = cloud_error(item.get("Code"), item.get("Message"), body.get("RequestId"),
+                                                           instance_id=item["InstanceId"])
         return failures
 
     def stop(self, ids, force=False, hibernate=False, stopped_mode=None, dry_run=False):
@@ -589,13 +601,6 @@ class Provider(EcsCommands, EcsResources):
                 if record["deletion_protection"] is not None:
                     found[i] = bool(record["deletion_protection"])
         return found
-
-    def is_protection_error(self, error):
-        return "DeletionProtection" in (error.code or "") or "deletion protection" in (error.message or "").lower()
-
-    def is_initializing_error(self, error):
-        """A new instance (Pending, then Starting) cannot be force-released yet (DeleteInstance(s) error code)."""
-        return error.code == "IncorrectInstanceStatus.Initializing"
 
     def health(self, ids):
         body = self._call("DescribeInstancesFullStatus", {"RegionId": self.region, "InstanceId": list(ids), "PageSize": 100})

@@ -7,7 +7,10 @@
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError, connection_error, connection_reason
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
+    AUTH, CAPACITY, CONNECTION, DENIED, FATAL_KINDS, INVALID, NOT_FOUND, OTHER, PROTECTED, SERVICE, THROTTLED, WRONG_STATE,
+    CloudError, InputError, connection_error, connection_reason,
+)
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.per_id import ids_named_in, run_per_id
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import (
     ec2_state, ec2_state_code, format_time, make_record, normalize_time,
@@ -32,39 +35,86 @@ AUTO_RELEASE_TAG = "cloudfleet:auto-release-time"
 # highest request rate limit of EC2's API classes).
 PROTECTION_READERS = 8
 
-# Errors that would be the same for every id: never split a batch over them.
-FATAL_CODES = frozenset([
-    "AuthFailure", "InvalidClientTokenId", "UnauthorizedOperation", "SignatureDoesNotMatch", "OptInRequired",
-    "UnrecognizedClientException", "ExpiredToken", "RequestExpired", "MissingAuthenticationToken", "Blocked",
-    "RequestLimitExceeded", "Throttling", "ThrottlingException", "InternalError", "ServiceUnavailable", "Unavailable",
-    "InvalidParameterValue", "InvalidParameterCombination", "MissingParameter", "UnknownParameter",
-    # no answer from the endpoint (after botocore's retries): the same for every id, as on ECS
-    "ConnectionError",
-])
+
+# --- errors: EC2's codes in the collection's kinds, classified here once (translate) ---
+def _kinds(table):
+    return dict((code, kind) for kind, codes in table.items() for code in codes)
 
 
-# Server-side errors that concern the instances named, not the service: never fatal, split per id
-# (EC2 answers a StartInstances it has no capacity for as a whole, with a 5xx, naming no instance).
-PER_INSTANCE_SERVER_CODES = frozenset(["InsufficientInstanceCapacity", "InsufficientHostCapacity",
-                                       "InsufficientReservedInstanceCapacity", "InsufficientCapacityOnOutpost"])
+ERROR_KINDS = _kinds({
+    # EC2 API reference, "Common client errors" (the codes botocore's EC2 model raises as ClientError):
+    # who you are; then what you may do; NoCredentials/PartialCredentials are botocore's own, before any request
+    AUTH: ["AuthFailure", "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch",
+           "NoCredentialsError", "PartialCredentialsError"],
+    DENIED: ["UnauthorizedOperation", "OptInRequired", "ExpiredToken", "RequestExpired", "MissingAuthenticationToken", "Blocked"],
+    THROTTLED: ["RequestLimitExceeded", "Throttling", "ThrottlingException"],
+    INVALID: ["InvalidParameterValue", "InvalidParameterCombination", "MissingParameter", "UnknownParameter"],
+    # "Server error codes"; no answer at all (after botocore's retries) is connection_error's
+    SERVICE: ["InternalError", "ServiceUnavailable", "Unavailable"],
+    CONNECTION: ["ConnectionError"],
+    # "Client error codes for specific actions": ids EC2 does not know (it names them in the message), an AMI
+    # gone or not usable, an instance in a state the call does not take
+    NOT_FOUND: ["InvalidInstanceID.NotFound", "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"],
+    WRONG_STATE: ["IncorrectInstanceState"],
+    # 5xx that concern the instances named, not the service: split per id, never fatal (EC2 answers a
+    # StartInstances it has no capacity for as a whole, naming no instance)
+    CAPACITY: ["InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientReservedInstanceCapacity",
+               "InsufficientCapacityOnOutpost"],
+})
+
+# A passing dry run is an error answer (EC2 "DryRunOperation: Request would have succeeded").
+DRY_RUN_PASSED = "DryRunOperation"
 
 
-def _is_fatal(error):
-    if error.code in PER_INSTANCE_SERVER_CODES:
-        return False
-    return error.code in FATAL_CODES or error.instance_id is None and error.http_status is not None and error.http_status >= 500
+def error_kind(code, message=None, http_status=None):
+    """The kind of one EC2 answer."""
+    # TerminateInstances refused by termination protection: "OperationNotPermitted ... 'disableApiTermination'"
+    if code == "OperationNotPermitted" and "disableApiTermination" in (message or ""):
+        return PROTECTED
+    kind = ERROR_KINDS.get(code)
+    if kind in FATAL_KINDS or kind == CAPACITY:
+        return kind
+    if http_status is not None and http_status >= 500:
+        return SERVICE
+    return kind or OTHER
+
+
+def cloud_error(code, message, request_id=None, http_status=None, instance_id=None):
+    """A CloudError with its kind, as EC2 said it."""
+    return CloudError(code, message, request_id, instance_id, http_status, kind=error_kind(code, message, http_status))
 
 
 def translate(exc):
-    """botocore's exceptions as CloudError (code, message, request id, HTTP status)."""
+    """botocore's exceptions as CloudError (code, message, request id, HTTP status, kind)."""
     if isinstance(exc, EndpointConnectionError):
         return connection_error(exc.kwargs.get("endpoint_url"), connection_reason(exc.kwargs.get("error")))
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
-        return CloudError(error.get("Code", "Unknown"), error.get("Message", str(exc)), meta.get("RequestId"),
-                          http_status=meta.get("HTTPStatusCode"))
-    return CloudError(type(exc).__name__, str(exc))
+        return cloud_error(error.get("Code", "Unknown"), error.get("Message", str(exc)), meta.get("RequestId"),
+                           meta.get("HTTPStatusCode"))
+    return cloud_error(type(exc).__name__, str(exc))
+
+
+def sdk_call(method, **params):
+    """One boto3 call: the one place botocore's exceptions become CloudError."""
+    try:
+        return method(**params)
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc)
+
+
+def sdk_pages(client, operation, **params):
+    """Every page of a boto3 paginator, botocore's exceptions as CloudError (the pages are fetched as they are read)."""
+    pages = iter(client.get_paginator(operation).paginate(**params))
+    while True:
+        try:
+            page = next(pages)
+        except StopIteration:
+            return
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc)
+        yield page
 
 
 def _tags(instance):
@@ -87,15 +137,8 @@ def _spec(resource, tags):
     return [{"ResourceType": resource, "Tags": _tag_list(tags)}] if tags else []
 
 
-def _dry_ok(exc, dry_run):
-    return dry_run and exc.code == "DryRunOperation"
-
-
 class Ec2Resources(object):
     """The resource calls, mixed into Provider below (kept apart to keep each part readable)."""
-
-    def is_fatal(self, error):
-        return _is_fatal(error)
 
     def details(self, ids):
         """{id: launch configuration and disks} for the ids EC2 knows (<= 100 ids)."""
@@ -128,15 +171,12 @@ class Ec2Resources(object):
         """Records of the instances in `states` whose tag `key` has one of `values`."""
         records = []
         values = list(values)
-        try:
-            for start in range(0, len(values), 100):
-                filters = [{"Name": "tag:%s" % key, "Values": values[start:start + 100]},
-                           {"Name": "instance-state-name", "Values": list(states)}]
-                for page in self.client.get_paginator("describe_instances").paginate(Filters=filters):
-                    for reservation in page.get("Reservations", []):
-                        records.extend(self._record(i) for i in reservation.get("Instances", []))
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc)
+        for start in range(0, len(values), 100):
+            filters = [{"Name": "tag:%s" % key, "Values": values[start:start + 100]},
+                       {"Name": "instance-state-name", "Values": list(states)}]
+            for page in self._pages("describe_instances", Filters=filters):
+                for reservation in page.get("Reservations", []):
+                    records.extend(self._record(i) for i in reservation.get("Instances", []))
         return records
 
     # snapshots
@@ -150,26 +190,22 @@ class Ec2Resources(object):
         """
         by_volume = dict((d["volume_id"], d) for d in disks)
         made = []
-        try:
-            if whole:
-                common = tags({"device": None, "volume_id": None})
-                response = self._call("create_snapshots", InstanceSpecification={"InstanceId": instance_id, "ExcludeBootVolume": False},
-                                      TagSpecifications=_spec("snapshot", common), DryRun=dry_run)
-                for snap in response.get("Snapshots") or []:
-                    disk = by_volume.get(snap.get("VolumeId"), {"volume_id": snap.get("VolumeId"), "device": None})
-                    extra = dict((k, v) for k, v in tags(disk).items() if common.get(k) != v)
-                    if extra:
-                        self._call("create_tags", Resources=[snap["SnapshotId"]], Tags=_tag_list(extra))
-                    made.append(self._snapshot_view(snap, disk))
-            else:
-                for disk in disks:
-                    snap = self._call("create_snapshot", VolumeId=disk["volume_id"], DryRun=dry_run,
-                                      TagSpecifications=_spec("snapshot", tags(disk)))
-                    made.append(self._snapshot_view(snap, disk))
-        except CloudError as exc:
-            if _dry_ok(exc, dry_run):
-                return []
-            raise
+        if whole:
+            common = tags({"device": None, "volume_id": None})
+            response = self._dry_call("create_snapshots", dry_run, TagSpecifications=_spec("snapshot", common),
+                                      InstanceSpecification={"InstanceId": instance_id, "ExcludeBootVolume": False})
+            for snap in (response or {}).get("Snapshots") or []:
+                disk = by_volume.get(snap.get("VolumeId"), {"volume_id": snap.get("VolumeId"), "device": None})
+                extra = dict((k, v) for k, v in tags(disk).items() if common.get(k) != v)
+                if extra:
+                    self._call("create_tags", Resources=[snap["SnapshotId"]], Tags=_tag_list(extra))
+                made.append(self._snapshot_view(snap, disk))
+            return made
+        for disk in disks:
+            snap = self._dry_call("create_snapshot", dry_run, VolumeId=disk["volume_id"], TagSpecifications=_spec("snapshot", tags(disk)))
+            if snap is None:
+                return []  # the dry run of the first volume passed: that is the answer
+            made.append(self._snapshot_view(snap, disk))
         return made
 
     @staticmethod
@@ -183,11 +219,8 @@ class Ec2Resources(object):
         """Our snapshots carrying every tag in `tags`."""
         filters = [{"Name": "tag:%s" % k, "Values": [str(v)]} for k, v in tags.items()]
         found = []
-        try:
-            for page in self.client.get_paginator("describe_snapshots").paginate(OwnerIds=["self"], Filters=filters):
-                found.extend(self._snapshot_view(s) for s in page.get("Snapshots") or [])
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc)
+        for page in self._pages("describe_snapshots", OwnerIds=["self"], Filters=filters):
+            found.extend(self._snapshot_view(s) for s in page.get("Snapshots") or [])
         return found
 
     def snapshot_states(self, snapshot_ids):
@@ -215,22 +248,17 @@ class Ec2Resources(object):
 
     def create_image(self, instance_id, name, tags, dry_run=False):
         """CreateImage with NoReboot: the instance is not rebooted (it may be stuck). Returns the image id."""
-        try:
-            response = self._call("create_image", InstanceId=instance_id, Name=name, NoReboot=True, DryRun=dry_run,
+        response = self._dry_call("create_image", dry_run, InstanceId=instance_id, Name=name, NoReboot=True,
                                   Description="cloudfleet.lifecycle image of %s" % instance_id,
                                   TagSpecifications=_spec("image", tags) + _spec("snapshot", tags))
-        except CloudError as exc:
-            if _dry_ok(exc, dry_run):
-                return None
-            raise
-        return response["ImageId"]
+        return None if response is None else response["ImageId"]
 
     def image_states(self, image_ids):
         found = dict((i, {"state": "absent"}) for i in image_ids)
         try:
             response = self._call("describe_images", ImageIds=list(image_ids))
         except CloudError as exc:
-            if exc.code in ("InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"):
+            if exc.kind == NOT_FOUND:
                 return found
             raise
         for image in response.get("Images") or []:
@@ -238,19 +266,17 @@ class Ec2Resources(object):
         return found
 
     def delete_image(self, image, delete_snapshots=False, dry_run=False):
-        try:
-            self._call("deregister_image", ImageId=image["image_id"], DryRun=dry_run)
-            if delete_snapshots:
-                for snapshot_id in image.get("snapshot_ids") or []:
-                    self._call("delete_snapshot", SnapshotId=snapshot_id, DryRun=dry_run)
-        except CloudError as exc:
-            if not _dry_ok(exc, dry_run):
-                raise
+        if self._dry_call("deregister_image", dry_run, ImageId=image["image_id"]) is None:
+            return  # the dry run passed
+        if delete_snapshots:
+            for snapshot_id in image.get("snapshot_ids") or []:
+                if self._dry_call("delete_snapshot", dry_run, SnapshotId=snapshot_id) is None:
+                    return
 
     # launches
     def launch(self, config, image_id, tags, client_token, dry_run=False):
         """One instance like `config` (details()) from `image_id`; returns its id (None in a dry run)."""
-        args = dict(ImageId=image_id, InstanceType=config["instance_type"], MinCount=1, MaxCount=1, DryRun=dry_run,
+        args = dict(ImageId=image_id, InstanceType=config["instance_type"], MinCount=1, MaxCount=1,
                     TagSpecifications=_spec("instance", tags), ClientToken=client_token)
         if config.get("subnet_id"):
             args["SubnetId"] = config["subnet_id"]
@@ -258,13 +284,8 @@ class Ec2Resources(object):
             args["SecurityGroupIds"] = list(config["security_group_ids"])
         if config.get("key_name"):
             args["KeyName"] = config["key_name"]
-        try:
-            response = self._call("run_instances", **args)
-        except CloudError as exc:
-            if _dry_ok(exc, dry_run):
-                return None
-            raise
-        return response["Instances"][0]["InstanceId"]
+        response = self._dry_call("run_instances", dry_run, **args)
+        return None if response is None else response["Instances"][0]["InstanceId"]
 
     def start(self, ids, dry_run=False):
         return self._mutate("start_instances", ids, dry_run)
@@ -273,11 +294,8 @@ class Ec2Resources(object):
     def find_volumes(self, tags):
         filters = [{"Name": "tag:%s" % k, "Values": [str(v)]} for k, v in tags.items()]
         found = []
-        try:
-            for page in self.client.get_paginator("describe_volumes").paginate(Filters=filters):
-                found.extend(self._volume_view(v) for v in page.get("Volumes") or [])
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc)
+        for page in self._pages("describe_volumes", Filters=filters):
+            found.extend(self._volume_view(v) for v in page.get("Volumes") or [])
         return found
 
     @staticmethod
@@ -291,14 +309,9 @@ class Ec2Resources(object):
         return dict((v["VolumeId"], self._volume_view(v)) for v in response.get("Volumes") or [])
 
     def create_volume(self, snapshot_id, zone, tags, dry_run=False):
-        try:
-            response = self._call("create_volume", SnapshotId=snapshot_id, AvailabilityZone=zone, DryRun=dry_run,
+        response = self._dry_call("create_volume", dry_run, SnapshotId=snapshot_id, AvailabilityZone=zone,
                                   TagSpecifications=_spec("volume", tags))
-        except CloudError as exc:
-            if _dry_ok(exc, dry_run):
-                return None
-            raise
-        return response["VolumeId"]
+        return None if response is None else response["VolumeId"]
 
     def attach_volume(self, volume_id, instance_id, device):
         self._call("attach_volume", VolumeId=volume_id, InstanceId=instance_id, Device=device)
@@ -362,17 +375,11 @@ class Ec2Commands(object):
     def ssm(self):
         """The SSM client, made on first use: the other modules never pay for it."""
         if self._ssm is None:
-            try:
-                self._ssm = self._session.client("ssm", **self._client_args)
-            except BotoCoreError as exc:
-                raise translate(exc)
+            self._ssm = sdk_call(self._session.client, service_name="ssm", **self._client_args)
         return self._ssm
 
-    def _ssm_call(self, operation, **kwargs):
-        try:
-            return getattr(self.ssm, operation)(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc)
+    def _ssm_call(self, operation, **params):
+        return sdk_call(getattr(self.ssm, operation), **params)
 
     def run_command(self, ids, command):
         """Send one command to <= 50 instances; returns the CommandId. A refusal is a whole-call CloudError.
@@ -393,15 +400,11 @@ class Ec2Commands(object):
         """{id: normalized result} for the instances of one command, <= 50 a page; ids SSM does not list yet are left out."""
         wanted = set(ids)
         found = {}
-        try:
-            pages = self.ssm.get_paginator("list_command_invocations").paginate(
-                CommandId=invocation_id, Details=True, PaginationConfig={"PageSize": SSM_PAGE_SIZE})
-            for page in pages:
-                for invocation in page.get("CommandInvocations") or []:
-                    if invocation.get("InstanceId") in wanted:
-                        found[invocation["InstanceId"]] = normalize_ssm_invocation(invocation)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc)
+        for page in sdk_pages(self.ssm, "list_command_invocations", CommandId=invocation_id, Details=True,
+                              PaginationConfig={"PageSize": SSM_PAGE_SIZE}):
+            for invocation in page.get("CommandInvocations") or []:
+                if invocation.get("InstanceId") in wanted:
+                    found[invocation["InstanceId"]] = normalize_ssm_invocation(invocation)
         return found
 
     # EC2 stays running through a reboot: the call's acceptance is the evidence (see restart.py)
@@ -441,11 +444,21 @@ class Provider(Ec2Commands, Ec2Resources):
         self.region = self.client.meta.region_name
         check_region(session, self.region)
 
-    def _call(self, operation, **kwargs):
+    # The one call path: every EC2 call goes through _call, _pages or _dry_call, errors classified once.
+    def _call(self, operation, **params):
+        return sdk_call(getattr(self.client, operation), **params)
+
+    def _pages(self, operation, **params):
+        return sdk_pages(self.client, operation, **params)
+
+    def _dry_call(self, operation, dry_run, **params):
+        """A call that takes DryRun: its answer, or None when it was a dry run that would have succeeded."""
         try:
-            return getattr(self.client, operation)(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc)
+            return self._call(operation, DryRun=dry_run, **params)
+        except CloudError as exc:
+            if dry_run and exc.code == DRY_RUN_PASSED:
+                return None
+            raise
 
     def _record(self, instance):
         state = instance.get("State") or {}
@@ -477,7 +490,7 @@ class Provider(Ec2Commands, Ec2Resources):
             try:
                 response = self._call("describe_instances", InstanceIds=remaining)
             except CloudError as exc:
-                missing = ids_named_in(exc.message, remaining) if exc.code == "InvalidInstanceID.NotFound" else []
+                missing = ids_named_in(exc.message, remaining) if exc.kind == NOT_FOUND else []
                 if not missing:
                     raise
                 remaining = [i for i in remaining if i not in missing]
@@ -493,31 +506,21 @@ class Provider(Ec2Commands, Ec2Resources):
             filters.append({"Name": "instance-state-name", "Values": list(states)})
         for key, value in (tags or {}).items():
             filters.append({"Name": "tag:%s" % key, "Values": [str(value)]})
-        try:
-            pages = self.client.get_paginator("describe_instances").paginate(
-                Filters=filters, PaginationConfig={"PageSize": page_size})
-            for page in pages:
-                for reservation in page.get("Reservations", []):
-                    for instance in reservation.get("Instances", []):
-                        yield self._record(instance), instance
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc)
+        for page in self._pages("describe_instances", Filters=filters, PaginationConfig={"PageSize": page_size}):
+            for reservation in page.get("Reservations", []):
+                for instance in reservation.get("Instances", []):
+                    yield self._record(instance), instance
 
     def list_instances(self, states=None, tags=None):
         return [record for record, _raw in self.iter_instances(states, tags)]
 
     def _mutate(self, operation, ids, dry_run, id_param="InstanceIds", **kwargs):
         def call(batch):
-            try:
-                params = dict(kwargs)
-                params[id_param] = batch
-                self._call(operation, DryRun=dry_run, **params)
-            except CloudError as exc:
-                if dry_run and exc.code == "DryRunOperation":
-                    return {}
-                raise
+            params = dict(kwargs)
+            params[id_param] = batch
+            self._dry_call(operation, dry_run, **params)
             return {}
-        return run_per_id(call, ids, _is_fatal)
+        return run_per_id(call, ids)
 
     def stop(self, ids, force=False, hibernate=False, stopped_mode=None, dry_run=False):
         extra = {"Force": bool(force)}
@@ -531,16 +534,11 @@ class Provider(Ec2Commands, Ec2Resources):
 
     def set_deletion_protection(self, ids, enabled, dry_run=False):
         def call(batch):  # ModifyInstanceAttribute takes one instance, as a string
-            try:
-                self._call("modify_instance_attribute", InstanceId=batch[0], DryRun=dry_run,
-                           DisableApiTermination={"Value": bool(enabled)})
-            except CloudError as exc:
-                if not (dry_run and exc.code == "DryRunOperation"):
-                    raise
+            self._dry_call("modify_instance_attribute", dry_run, InstanceId=batch[0], DisableApiTermination={"Value": bool(enabled)})
             return {}
         failures = {}
         for instance_id in ids:
-            failures.update(run_per_id(call, [instance_id], _is_fatal))
+            failures.update(run_per_id(call, [instance_id]))
         return failures
 
     def set_auto_release_time(self, ids, value, dry_run=False):
@@ -558,7 +556,7 @@ class Provider(Ec2Commands, Ec2Resources):
             try:
                 response = self._call("describe_instance_attribute", InstanceId=instance_id, Attribute="disableApiTermination")
             except CloudError as exc:
-                if exc.code == "InvalidInstanceID.NotFound":
+                if exc.kind == NOT_FOUND:
                     return instance_id, None
                 raise
             return instance_id, bool((response.get("DisableApiTermination") or {}).get("Value"))
@@ -576,12 +574,6 @@ class Provider(Ec2Commands, Ec2Resources):
         pool.shutdown(wait=True)
         return dict((i, value) for i, value in answers if value is not None)
 
-    def is_initializing_error(self, error):
-        return False  # EC2 terminates an instance in any state, pending included
-
-    def is_protection_error(self, error):
-        return error.code == "OperationNotPermitted" and "disableApiTermination" in (error.message or "")
-
     def health(self, ids):
         remaining = list(ids)
         result = {}
@@ -589,7 +581,7 @@ class Provider(Ec2Commands, Ec2Resources):
             try:
                 response = self._call("describe_instance_status", InstanceIds=remaining, IncludeAllInstances=True)
             except CloudError as exc:
-                missing = ids_named_in(exc.message, remaining) if exc.code == "InvalidInstanceID.NotFound" else []
+                missing = ids_named_in(exc.message, remaining) if exc.kind == NOT_FOUND else []
                 if not missing:
                     raise
                 remaining = [i for i in remaining if i not in missing]

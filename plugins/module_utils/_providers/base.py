@@ -15,7 +15,6 @@ A provider makes API calls and nothing else (no idempotency decisions). Every pr
   set_auto_release_time(ids, value, dry_run)           -> {id: CloudError}   (value None = cancel)
   health(ids)                           -> {id: {instance_status, system_status, events}}
   dry_run_supported(operation)          -> bool  (ECS modify calls have no DryRun)
-  is_protection_error(error)            -> bool  (a per-id error meaning "protected from release")
   reboot(ids, dry_run)                  -> {id: CloudError}   (EC2 / ECS RebootInstances)
 
 Commands (instance_command; EC2 through a second, lazily made SSM client):
@@ -27,7 +26,8 @@ Commands (instance_command; EC2 through a second, lazily made SSM client):
 
 Records carry os_type ('linux' | 'windows') and start_time as well (see records.make_record).
 
-A whole-call error (auth, throttling after retries, network) is raised as CloudError.
+A whole-call error (auth, throttling after retries, network) is raised as CloudError. Every CloudError
+carries its kind (errors.AUTH, WRONG_STATE, PROTECTED, ...), set by the provider from its own code table.
 """
 
 

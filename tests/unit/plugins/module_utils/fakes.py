@@ -2,7 +2,7 @@
 core's tests share. tests/contract holds FakeProvider to what the real providers answer."""
 import datetime
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CAPACITY, NOT_FOUND, PROTECTED, WRONG_STATE, CloudError
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import Runtime
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import make_record
 
@@ -68,7 +68,8 @@ class FakeProvider:
 
     def _not_found(self, i):
         """As EC2 answers an id it does not know (a batch call's error, attributed to that id)."""
-        return CloudError("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist" % i, "req-0", instance_id=i)
+        return CloudError("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist" % i, "req-0", instance_id=i,
+                          kind=NOT_FOUND)
 
     def calls_of(self, name, dry_run=None):
         return [c for c in self.calls if c[0] == name and (dry_run is None or c[2] == dry_run)]
@@ -116,7 +117,8 @@ class FakeProvider:
             if dry_run:
                 continue  # as on both clouds, a dry run of the release does not read protection
             if inst.protected:
-                failures[i] = CloudError("OperationNotPermitted", "may not be terminated; disableApiTermination", "req-2", instance_id=i)
+                failures[i] = CloudError("OperationNotPermitted", "may not be terminated; disableApiTermination", "req-2", instance_id=i,
+                                         kind=PROTECTED)
             else:
                 inst.state, inst.age = "shutting-down", 0
         return failures
@@ -213,7 +215,7 @@ class FakeProvider:
                 failures[i] = self._not_found(i)
             elif self.instances[i].state != "running":
                 failures[i] = CloudError("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be rebooted."
-                                         % i, "req-4", instance_id=i)
+                                         % i, "req-4", instance_id=i, kind=WRONG_STATE)
         for i in ids:
             if i in failures:
                 continue
@@ -236,7 +238,7 @@ class FakeProvider:
             if not self._known(i):
                 failures[i] = self._not_found(i)
             elif i in self.start_refusals:
-                failures[i] = CloudError("InsufficientInstanceCapacity", "not enough capacity", "req-3", instance_id=i)
+                failures[i] = CloudError("InsufficientInstanceCapacity", "not enough capacity", "req-3", instance_id=i, kind=CAPACITY)
             elif self.instances[i].state in ("running", "pending"):
                 continue  # as on EC2: a start of a running instance is answered as done and changes nothing
             elif not dry_run:
@@ -255,12 +257,6 @@ class FakeProvider:
                 found[i] = bool(self.instances[i].protected)
         return found
 
-    def is_initializing_error(self, error):
-        return error.code == "IncorrectInstanceStatus.Initializing"
-
-    def is_protection_error(self, error):
-        return error.code == "OperationNotPermitted"
-
 
 class ResourceProvider(FakeProvider):
     """FakeProvider plus the resource calls (disks, snapshots, images, launches)."""
@@ -271,9 +267,6 @@ class ResourceProvider(FakeProvider):
         self.images = {}
         self.image_failures = set()
         self.launched = []
-
-    def is_fatal(self, error):
-        return error.code == "AuthFailure"
 
     def disks(self, ids):
         return dict((i, [{"volume_id": "vol-%s-%d" % (i, n), "device": "/dev/sd%s" % "ab"[n], "root": n == 0}
@@ -308,7 +301,7 @@ class ResourceProvider(FakeProvider):
     def create_image(self, instance_id, name, tags, dry_run=False):
         self.calls.append(("create_image", [instance_id], dry_run))
         if instance_id in self.image_failures:
-            raise CloudError("IncorrectInstanceState", "cannot image %s" % instance_id, "req-9")
+            raise CloudError("IncorrectInstanceState", "cannot image %s" % instance_id, "req-9", kind=WRONG_STATE)
         if dry_run:
             return None
         self.images[name] = {"image_id": "ami-%d" % (len(self.images) + 1), "name": name, "state": "pending", "snapshot_ids": []}

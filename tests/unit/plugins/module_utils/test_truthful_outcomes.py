@@ -6,7 +6,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import (
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import stop as stop_module
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
-    CloudError, InputError, TaskFailure, connection_reason, describe_failures,
+    INITIALIZING, CloudError, InputError, TaskFailure, connection_reason, describe_failures,
 )
 
 from .fakes import NOW, FakeInstance, FakeProvider, ResourceProvider, aws_id, ecs_id, fleet, params, runtime
@@ -244,7 +244,8 @@ def test_a_force_release_of_an_initializing_ecs_instance_waits_until_it_runs_the
     def terminate(batch, force=False, dry_run=False):
         if any(provider.instances[i].state == "pending" for i in batch):
             provider.calls.append(("terminate", list(batch), dry_run))
-            return dict((i, CloudError("IncorrectInstanceStatus.Initializing", "The instance is initializing.", "r", instance_id=i))
+            return dict((i, CloudError("IncorrectInstanceStatus.Initializing", "The instance is initializing.", "r", instance_id=i,
+                                       kind=INITIALIZING))
                         for i in batch)
         return original(batch, force=force, dry_run=dry_run)
     provider.terminate = terminate

@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops import release
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, TaskFailure
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import PROTECTED, CloudError, TaskFailure
 
 from ..fakes import FakeInstance, FakeProvider, aws_id, ecs_id, fleet, params, runtime
 
@@ -74,7 +74,8 @@ def test_a_refused_terminate_is_read_again_and_what_terminated_anyway_is_release
         for i in batch:
             if i != protected and not dry_run:
                 provider.instances[i].state = "shutting-down"
-        return dict((i, CloudError("OperationNotPermitted", "may not be terminated; disableApiTermination", "r", instance_id=i))
+        return dict((i, CloudError("OperationNotPermitted", "may not be terminated; disableApiTermination", "r", instance_id=i,
+                                   kind=PROTECTED))
                     for i in batch)
     provider.terminate = terminate
     with pytest.raises(TaskFailure) as exc:

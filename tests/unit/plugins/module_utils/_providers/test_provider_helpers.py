@@ -5,7 +5,9 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import alicloud as provider_alicloud
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import aws as provider_aws
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CloudError, InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
+    CAPACITY, PROTECTED, WRONG_STATE, CloudError, InputError, is_fatal,
+)
 
 
 def test_ecs_endpoint_from_url():
@@ -89,9 +91,10 @@ def test_ecs_health_words_match_ec2():
 
 
 def test_ecs_fatal_errors():
-    assert provider_alicloud._is_fatal(CloudError("InvalidAccessKeyId.NotFound", "x"))
-    assert provider_alicloud._is_fatal(CloudError("Whatever", "x", http_status=503))
-    assert not provider_alicloud._is_fatal(CloudError("IncorrectInstanceStatus", "x", http_status=403))
+    assert is_fatal(provider_alicloud.cloud_error("InvalidAccessKeyId.NotFound", "x"))
+    assert is_fatal(provider_alicloud.cloud_error("Whatever", "x", http_status=503))
+    assert not is_fatal(provider_alicloud.cloud_error("IncorrectInstanceStatus", "x", http_status=403))
+    assert provider_alicloud.cloud_error("IncorrectInstanceStatus", "x", http_status=403).kind == WRONG_STATE
 
 
 def test_ec2_translate_client_error():
@@ -99,14 +102,14 @@ def test_ec2_translate_client_error():
                        "ResponseMetadata": {"RequestId": "req-9", "HTTPStatusCode": 401}}, "DescribeInstances")
     error = provider_aws.translate(exc)
     assert (error.code, error.message, error.request_id, error.http_status) == ("AuthFailure", "AWS was not able to validate", "req-9", 401)
-    assert provider_aws._is_fatal(error)
+    assert is_fatal(error)
 
 
 def test_ec2_protection_error_is_recognised():
-    provider = provider_aws.Provider.__new__(provider_aws.Provider)
-    error = CloudError("OperationNotPermitted", "The instance 'i-0123abcd' may not be terminated. Modify its 'disableApiTermination' instance attribute")
-    assert provider.is_protection_error(error)
-    assert not provider.is_protection_error(CloudError("OperationNotPermitted", "something else"))
+    error = provider_aws.cloud_error("OperationNotPermitted",
+                                     "The instance 'i-0123abcd' may not be terminated. Modify its 'disableApiTermination' instance attribute")
+    assert error.kind == PROTECTED
+    assert provider_aws.cloud_error("OperationNotPermitted", "something else").kind != PROTECTED
 
 
 def test_ec2_record_reads_auto_release_tag_and_low_byte():
@@ -181,12 +184,12 @@ def test_ecs_refusals_that_need_explaining_say_what_they_mean(code, words):
 
 
 def test_ec2_capacity_errors_are_split_per_instance_not_fatal():
-    error = CloudError("InsufficientInstanceCapacity", "We currently do not have sufficient capacity", "r", http_status=500)
-    assert provider_aws._is_fatal(error) is False
-    assert provider_aws._is_fatal(CloudError("InternalError", "oops", "r", http_status=500)) is True
+    error = provider_aws.cloud_error("InsufficientInstanceCapacity", "We currently do not have sufficient capacity", "r", http_status=500)
+    assert error.kind == CAPACITY and is_fatal(error) is False
+    assert is_fatal(provider_aws.cloud_error("InternalError", "oops", "r", http_status=500)) is True
 
 
 def test_ec2_no_answer_is_fatal_as_on_ecs():
     """A dead endpoint is the same for every id: never split a batch over it (ECS never did)."""
     error = provider_aws.translate(EndpointConnectionError(endpoint_url="http://127.0.0.1:1/", error="[Errno 111] Connection refused"))
-    assert provider_aws._is_fatal(error) and provider_alicloud._is_fatal(error)
+    assert is_fatal(error)
