@@ -8,7 +8,7 @@
 - list every instance of one region page by page with the API's own page token (EC2 NextToken
   through the boto3 paginator, ECS NextToken/MaxResults), `page_size` instances a call;
 - the host variables: the normalized record (``instance_id`` instead of ``id``) plus the
-  addresses and name an inventory needs (private/public ip, DNS names, zone);
+  addresses and name an inventory needs (private/public ip, DNS names, zone: the provider's host_extras);
 - pure helpers: which hostname an instance gets, its default group names.
 
 The provider's own record builder is reused, so hosts carry exactly what the modules return.
@@ -21,11 +21,10 @@ import re
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import CLOUDS, resolve_connection
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.state_info import matches, parse_filters
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import capabilities_for
 
 SOURCE_KEYS = ("cloud", "regions", "filters", "access_key", "secret_key", "security_token", "profile", "endpoint_url")
 SECRET_KEYS = ("secret_key", "security_token")
-# (lowest, highest) MaxResults each API accepts.
-PAGE_LIMITS = {"aws": (5, 1000), "alicloud": (1, 100)}
 DEFAULT_HOSTNAMES = ("instance_id",)
 # `name` in a hostnames list means the instance's name (EC2 tag Name, ECS InstanceName); the host
 # variable is `instance_name` because `name` is a reserved (play keyword) variable name.
@@ -81,7 +80,8 @@ def secrets_of(sources, environ):
 
 
 def check_page_size(page_size, cloud):
-    low, high = PAGE_LIMITS[cloud]
+    """page_size within the (lowest, highest) MaxResults the cloud's listing accepts."""
+    low, high = capabilities_for(cloud).page_limits
     return max(low, min(high, int(page_size)))
 
 
@@ -92,60 +92,10 @@ def expected_calls(count, page_size):
 
 def list_region(provider, states=None, tags=None, page_size=100):
     """Every instance of the provider's region matching states/tags, as host variables."""
-    if provider.cloud == "aws":
-        found = _list_ec2(provider, states, tags, check_page_size(page_size, "aws"))
-    else:
-        found = _list_ecs(provider, tags, check_page_size(page_size, "alicloud"))
-    return [hostvars for hostvars in found if _matches(hostvars, states, tags)]
-
-
-def _matches(hostvars, states, tags):
-    return matches(hostvars, states, tags or {})
-
-
-def _list_ec2(provider, states, tags, page_size):
-    return [host_vars(record, ec2_extras(raw)) for record, raw in provider.iter_instances(states, tags, page_size)]
-
-
-def _list_ecs(provider, tags, page_size):
-    return [host_vars(record, ecs_extras(raw)) for record, raw in provider.iter_instances(None, tags, page_size)]
-
-
-def _first(values):
-    for value in values or []:
-        if value:
-            return value
-    return None
-
-
-def ec2_extras(instance):
-    tags = dict((t["Key"], t.get("Value", "")) for t in instance.get("Tags") or [])
-    return {
-        "instance_name": tags.get("Name") or None,
-        "private_ip": instance.get("PrivateIpAddress") or None,
-        "public_ip": instance.get("PublicIpAddress") or None,
-        "private_dns_name": instance.get("PrivateDnsName") or None,
-        "public_dns_name": instance.get("PublicDnsName") or None,
-        "zone": (instance.get("Placement") or {}).get("AvailabilityZone"),
-        "vpc_id": instance.get("VpcId") or None,
-    }
-
-
-def ecs_extras(instance):
-    vpc = instance.get("VpcAttributes") or {}
-    private = _first((vpc.get("PrivateIpAddress") or {}).get("IpAddress")) or \
-        _first((instance.get("InnerIpAddress") or {}).get("IpAddress"))
-    public = _first((instance.get("PublicIpAddress") or {}).get("IpAddress")) or \
-        (instance.get("EipAddress") or {}).get("IpAddress") or None
-    return {
-        "instance_name": instance.get("InstanceName") or None,
-        "private_ip": private,
-        "public_ip": public,
-        "private_dns_name": instance.get("HostName") or None,
-        "public_dns_name": None,
-        "zone": instance.get("ZoneId") or None,
-        "vpc_id": vpc.get("VpcId") or None,
-    }
+    # the provider filters what its API can (EC2 states and tags, ECS tags); the rest is filtered here
+    pages = provider.iter_instances(states, tags, check_page_size(page_size, provider.cloud))
+    found = [host_vars(record, provider.host_extras(raw)) for record, raw in pages]
+    return [hostvars for hostvars in found if matches(hostvars, states, tags or {})]
 
 
 def host_vars(record, extras):

@@ -4,7 +4,8 @@
 """The normalized instance record every module returns, and the state vocabulary behind it.
 
 Both clouds are mapped onto one set of states so that playbooks never branch on the cloud:
-pending, running, stopping, stopped, shutting-down, terminated.
+pending, running, stopping, stopped, shutting-down, terminated. Each provider owns the map from its
+cloud's state words (EC2 state codes, ECS Status) onto these; the record builder here is neutral.
 """
 
 
@@ -18,53 +19,7 @@ STATES = ("pending", "running", "stopping", "stopped", "shutting-down", "termina
 NOT_FOUND = "not-found"
 RECORD_STATES = STATES + (NOT_FOUND,)
 
-# EC2 state codes: only the low byte means anything; the high byte is internal (see reference 000).
-EC2_STATE_CODES = {0: "pending", 16: "running", 32: "shutting-down", 48: "terminated", 64: "stopping", 80: "stopped"}
-
-# ECS has no shutting-down; a released instance is simply gone, which reads as terminated.
-ECS_STATES = {
-    "pending": "pending",
-    "starting": "pending",
-    "running": "running",
-    "stopping": "stopping",
-    "stopped": "stopped",
-    "released": "terminated",
-    "deleted": "terminated",
-    "absent": "terminated",
-}
-
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def ec2_state(code, name=None):
-    """Normalize an EC2 state from its code (high byte ignored), falling back to its name."""
-    if code is not None:
-        try:
-            low = int(code) & 0xFF
-        except (TypeError, ValueError):
-            low = None
-        if low in EC2_STATE_CODES:
-            return EC2_STATE_CODES[low]
-    if name and name.lower() in STATES:
-        return name.lower()
-    raise ValueError("unknown EC2 instance state: code=%r name=%r" % (code, name))
-
-
-def ec2_state_code(code):
-    """The low byte of an EC2 state code, or None."""
-    if code is None:
-        return None
-    return int(code) & 0xFF
-
-
-def ecs_state(status):
-    """Normalize an ECS Status word (Pending, Starting, Running, Stopping, Stopped)."""
-    if status is None:
-        return "terminated"
-    normalized = ECS_STATES.get(str(status).lower())
-    if normalized is None:
-        raise ValueError("unknown ECS instance status: %r" % (status,))
-    return normalized
 
 
 def format_time(value):

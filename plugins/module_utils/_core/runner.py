@@ -14,10 +14,9 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core im
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
     AUTH, CONNECTION, REGION, CloudError, InputError, TaskFailure, scrub,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import MissingLibrary
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import MissingLibrary, capabilities_for
 
 SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
-CLOUD_NAMES = {"aws": "EC2", "alicloud": "ECS"}
 
 
 def secrets_of(params, environ):
@@ -26,14 +25,11 @@ def secrets_of(params, environ):
     return [v for v in values if v]
 
 
-ENDPOINT_SETTINGS = {"aws": "endpoint_url / AWS_ENDPOINT_URL", "alicloud": "endpoint_url / ALIBABA_CLOUD_ECS_ENDPOINT"}
-
-
 def cloud_error_message(cloud, error):
+    can = capabilities_for(cloud)
     if error.kind == CONNECTION:
-        where = ENDPOINT_SETTINGS.get(cloud, "endpoint_url")
-        return "%s: %s; check %s, region and the network" % (CLOUD_NAMES.get(cloud, cloud), error.message, where)
-    message = "%s API error %s: %s" % (CLOUD_NAMES.get(cloud, cloud), error.code, error.message)
+        return "%s: %s; check %s, region and the network" % (can.service, error.message, can.endpoint_setting)
+    message = "%s API error %s: %s" % (can.service, error.code, error.message)
     if error.request_id:
         message += " (request id %s)" % error.request_id
     if error.kind == AUTH:

@@ -71,9 +71,9 @@ def run(params, check_mode=False, rt=None):
 
     if check_mode:
         errors = {}
-        if to_unprotect and provider.dry_run_supported("protection"):
+        if to_unprotect and "protection" in provider.capabilities.dry_run_ops:
             errors.update(in_batches(provider.set_deletion_protection, to_unprotect, enabled=False, dry_run=True))
-        if provider.dry_run_supported("auto_release"):
+        if "auto_release" in provider.capabilities.dry_run_ops:
             errors.update(in_batches(provider.set_auto_release_time, [i for i in to_schedule if i not in errors],
                                      value=desired, dry_run=True))
         failures.extend(e.failure() for e in errors.values())

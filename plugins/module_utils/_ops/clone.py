@@ -29,6 +29,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resource
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import (
     RUNNING, STOPPED, VOLUME_ATTACHED, VOLUME_DETACHED, VOLUME_READY, wait_outcome,
 )
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import capabilities_for
 
 
 class StepFailed(Exception):
@@ -48,7 +49,7 @@ def validate(params):
     if stray:
         raise InputError("image_ids names instances that are not in instance_ids: %s" % ", ".join(stray))
     if source == "snapshots":
-        if params["cloud"] != "aws":
+        if not capabilities_for(params["cloud"]).volume_swap:
             raise InputError("source: snapshots (the volume swap) is for cloud=aws only; on ECS make an image from the "
                              "snapshots with cloudfleet.lifecycle.instance_image source: snapshots and clone from it")
         check_name("snapshot_tag", params.get("snapshot_tag"))

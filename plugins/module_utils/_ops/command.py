@@ -9,10 +9,11 @@ results are polled (one paged listing per invocation and round, never one call p
 then `then` is carried out for the wave's successes; when the errors so far exceed `max_errors`
 no new wave starts.
 
-`then` on ECS is the Cloud Assistant's own: the script is wrapped so that it exits 193 / 194
-(Linux) or 3009 / 3010 (Windows) when the user's script succeeded, and the agent stops / reboots
-the instance after it has reported the result. On EC2 the module calls StopInstances /
-RebootInstances for the wave's successes once their results are in.
+How `then` is carried out is the provider's `capabilities.command_then`. "agent" (ECS): the Cloud
+Assistant's own, the script is wrapped so that it exits 193 / 194 (Linux) or 3009 / 3010 (Windows)
+when the user's script succeeded, and the agent stops / reboots the instance after it has reported
+the result. "api" (EC2): the module calls StopInstances / RebootInstances for the wave's successes
+once their results are in.
 """
 
 
@@ -29,6 +30,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.rate_co
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND, parse_time
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import STOPPED, poll, wait_for
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import capabilities_for
 
 COMMAND_TYPES = ("RunShellScript", "RunPowerShellScript", "RunBatScript")
 THEN_CHOICES = ("none", "stop", "restart")
@@ -49,7 +51,7 @@ class Command(object):
     """The validated options."""
 
     def __init__(self, params, ids):
-        self.cloud = params["cloud"]
+        self.can = capabilities_for(params["cloud"])
         self.ids = ids
         self.content = params["content"]
         self.type = params.get("command_type") or "RunShellScript"
@@ -64,13 +66,13 @@ class Command(object):
 
     @property
     def then_exit_code(self):
-        """The exit code that carries `then` out on ECS (None on EC2 or without then)."""
-        if self.cloud != "alicloud" or self.then == "none":
+        """The exit code that carries `then` out through the cloud's agent (None when the module does it, or without then)."""
+        if self.can.command_then != "agent" or self.then == "none":
             return None
         return THEN_EXIT_CODES[(self.os_type, self.then)]
 
     def request(self):
-        """What the provider sends: the content (wrapped for then on ECS) and the settings."""
+        """What the provider sends: the content (wrapped for then through the agent) and the settings."""
         content = self.content
         if self.then_exit_code is not None:
             content = wrap_for_then(content, self.type, self.then_exit_code)
@@ -97,18 +99,18 @@ def shebang_interpreter(content):
 
 def validate(params):
     """Every option checked before any API call; returns a Command."""
-    cloud = params["cloud"]
-    ids = validate_ids(cloud, params.get("instance_ids"))
+    ids = validate_ids(params["cloud"], params.get("instance_ids"))
+    can = capabilities_for(params["cloud"])
     content = params.get("content")
     if content is None or not str(content).strip():
         raise InputError("content is empty: give the script to run on the instances")
     command_type = params.get("command_type") or "RunShellScript"
     if command_type not in COMMAND_TYPES:
         raise InputError("command_type must be one of %s, got %r" % (", ".join(COMMAND_TYPES), command_type))
-    if cloud == "aws" and command_type == "RunBatScript":
-        raise InputError("command_type RunBatScript is for cloud=alicloud only; on aws use RunShellScript (AWS-RunShellScript) "
-                         "or RunPowerShellScript (AWS-RunPowerShellScript)")
-    if cloud == "aws" and params.get("username"):
+    if command_type not in can.command_types:  # RunBatScript on EC2, the one cloud without it
+        raise InputError("command_type %s is for cloud=alicloud only; on aws use RunShellScript (AWS-RunShellScript) "
+                         "or RunPowerShellScript (AWS-RunPowerShellScript)" % command_type)
+    if params.get("username") and not can.command_username:  # EC2's SSM documents take no user
         raise InputError("username is for cloud=alicloud only: SSM's AWS-RunShellScript and AWS-RunPowerShellScript "
                          "run as root / SYSTEM and take no user")
     then = params.get("then") or "none"
@@ -278,7 +280,7 @@ class Waves(object):
         done = [i for i in sent_ids if self.results[i]["status"] == "success"]
         if not done:
             return
-        if self.command.cloud == "aws":
+        if self.provider.capabilities.command_then == "api":
             action = self.provider.stop if self.command.then == "stop" else self.provider.reboot
             refused = in_batches(action, done, dry_run=False)
             for i, exc in refused.items():
@@ -317,7 +319,7 @@ class Waves(object):
         so running is all there is to wait for.
         """
         before = dict((i, self.records[i].get("start_time")) for i in ids)
-        observe = self.command.cloud == "alicloud"
+        observe = self.provider.capabilities.reboot_evidence == "state_or_start_time"
         blind = set(i for i in ids if observe and not _minute_before(before[i], self.started.get(i)))
         grace_until = self.rt.clock() + REBOOT_GRACE_SECONDS
         seen_down = set()

@@ -33,10 +33,9 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resource
     IMAGE_TAG, INSTANCE_TAG, SNAPSHOT_TAG, check_name, check_tags, per_instance, resource_outcome,
     wait_resources,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.snapshot import (
-    ecs_refusal, ecs_refusal_advice, group_by_instance,
-)
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.snapshot import group_by_instance, refusal_advice
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import IMAGE_AVAILABLE, SNAPSHOT_COMPLETED
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import capabilities_for
 
 SOURCES = ("instance", "snapshots")
 SNAPSHOTS_SUFFIX = "-snap"  # <name>-<id>-snap: never the name of a failed image of the instance itself
@@ -55,7 +54,7 @@ def validate(params):
         raise InputError("source must be one of %s, got %r" % (", ".join(SOURCES), source))
     tag = params.get("snapshot_tag")
     if source == "snapshots":
-        if params["cloud"] != "alicloud":
+        if not capabilities_for(params["cloud"]).image_from_snapshots:
             raise InputError("source: snapshots (an image made from disk snapshots) is for cloud=alicloud only; on EC2 rebuild "
                              "from snapshots with cloudfleet.lifecycle.instance_clone source: snapshots")
         if params.get("state") != "absent" or tag:
@@ -66,26 +65,21 @@ def validate(params):
     return ids, name, extra, source, tag
 
 
-# ECS CreateImage, method 1: "The instance must be in the Running (Running) or Stopped (Stopped) state" (API reference,
-# doc 25535); its error table's code for another state is a WRONG_STATE.
-ECS_IMAGE_STATES = ("running", "stopped")
-
-
-def explain_image_refusal(entry, record):
-    """An ECS refusal of CreateImage for an instance in a state it does not image, with what that means appended."""
-    if record["state"] not in ECS_IMAGE_STATES:
-        entry["message"] = "%s (the instance is %s, and ECS makes no image of an instance that is not Running or Stopped)" % (
-            entry["message"], record.get("raw_state") or record["state"])
+def explain_image_refusal(provider, entry, record):
+    """A wrong-state refusal of CreateImage, with why the cloud does not image an instance in that state appended."""
+    why = provider.image_refusal(record)
+    if why:
+        entry["message"] = "%s (%s)" % (entry["message"], why)
     return entry
 
 
-def missing_snapshots_message(problem, record, tag):
+def missing_snapshots_message(provider, problem, record, tag):
     """plan_mapping's NoSnapshots / MissingSnapshots for a live instance, with why instance_snapshot cannot help
-    when ECS would refuse to snapshot its disks now."""
-    refusal = ecs_refusal(record) if record["state"] not in ("terminated", NOT_FOUND) else None
+    when the cloud would refuse to snapshot its disks now."""
+    refusal = provider.snapshot_refusal(record) if record["state"] not in ("terminated", NOT_FOUND) else None
     if refusal is None:
         return "%s (snapshot_tag %s)" % (problem[1], tag)
-    return "no snapshot tagged %s of every disk exists, and %s: %s" % (tag, refusal[1], ecs_refusal_advice(tag))
+    return "no snapshot tagged %s of every disk exists, and %s: %s" % (tag, refusal[1], refusal_advice(tag))
 
 
 def image_name(name, instance_id, source="instance"):
@@ -193,8 +187,8 @@ def run(params, check_mode=False, rt=None):
                 changed.append(i)
                 if not check_mode:
                     images[i] = {"image_id": answer, "name": names[i], "state": "pending"}
-            elif params["cloud"] == "alicloud" and answer.kind == WRONG_STATE:
-                explain_image_refusal(failures[-1], records[i])
+            elif answer.kind == WRONG_STATE:
+                explain_image_refusal(provider, failures[-1], records[i])
     if check_mode:
         return finish(ids, records, changed, unchanged, failures, "image (check mode)", extra=_extra(images), params=params, rt=rt)
 
@@ -224,11 +218,11 @@ def _from_snapshots(params, check_mode, rt, provider, records, names, tag, todo,
             continue  # not_found_ids: nothing of it is left
         mapping, pending, problem = plan_mapping(snaps, disks.get(i) if i in live else None)
         lacking = problem is not None and i in live and problem[0] in ("NoSnapshots", "MissingSnapshots")
-        if lacking and check_mode and ecs_refusal(records[i]) is None:
+        if lacking and check_mode and provider.snapshot_refusal(records[i]) is None:
             predicted.append(i)  # instance_snapshot (in a real run, just before) makes the snapshots it lacks
         elif lacking:
-            # ECS would refuse those snapshots now (say, the instance is stuck in stopping): none will come
-            failures.append(failure(i, problem[0], missing_snapshots_message(problem, records[i], tag)))
+            # the cloud would refuse those snapshots now (say, an ECS instance stuck in stopping): none will come
+            failures.append(failure(i, problem[0], missing_snapshots_message(provider, problem, records[i], tag)))
         elif problem is not None:
             failures.append(failure(i, problem[0], "%s (snapshot_tag %s)" % (problem[1], tag)))
         else:

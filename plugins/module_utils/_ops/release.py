@@ -66,7 +66,7 @@ def run(params, check_mode=False, rt=None):
     disabled = []
 
     if check_mode:
-        if protected and provider.dry_run_supported("protection"):
+        if protected and "protection" in provider.capabilities.dry_run_ops:
             dry = in_batches(provider.set_deletion_protection, protected, enabled=False, dry_run=True)
             failures.extend(e.failure() for e in dry.values())
             candidates = [i for i in candidates if i not in dry]

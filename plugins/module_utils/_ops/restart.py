@@ -5,7 +5,7 @@
 
 Only running instances are rebooted; any other state fails that id (a stopped one is started with
 instance_start, not here). The two clouds show a reboot differently, so what counts as seen is
-each cloud's (the provider's `reboot_evidence`):
+each cloud's (the provider's `capabilities.reboot_evidence`):
 
 - ECS goes Starting, then Running, and moves StartTime: a poll that finds the instance not running,
   or a StartTime other than before, is the reboot (`state` / `start_time`). StartTime has minute
@@ -67,7 +67,7 @@ def run(params, check_mode=False, rt=None):
     changed = [i for i in running if i not in errors]
     reboots = dict((i, "accepted") for i in changed)
     if params.get("wait") and changed:
-        if provider.reboot_evidence == "state_or_start_time":
+        if provider.capabilities.reboot_evidence == "state_or_start_time":
             watch_reboots(rt, provider, changed, records, before, reboots, failures, notes, deadline, params["wait_timeout"])
         if params.get("wait_for_health"):
             healthy = [i for i in changed if records[i]["state"] == "running"]

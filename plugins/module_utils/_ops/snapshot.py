@@ -8,10 +8,10 @@ cloudfleet:device. An instance whose every disk already has a snapshot with that
 unchanged; an instance with some disks covered gets snapshots of the others only.
 A released instance whose snapshots exist is unchanged (the snapshots outlive it).
 
-ECS makes no snapshot of a disk whose instance is not Running or Stopped, or has never been started
-(CreateSnapshot reference: IncorrectInstanceStatus, IncorrectDiskStatus.NeverUsed): such a refusal is
-reported for that id with what it means, and check mode (ECS CreateSnapshot has no DryRun) predicts it
-from the instance's state instead of predicting a snapshot. Snapshots made earlier with the same tag
+A cloud may snapshot disks only in some instance states (capabilities.snapshot_states; ECS: Running or
+Stopped, and never a disk never used): such a refusal is reported for that id with what it means, and
+check mode on a cloud whose CreateSnapshot has no DryRun (ECS) predicts it from the instance's record
+(provider.snapshot_refusal) instead of predicting a snapshot. Snapshots made earlier with the same tag
 still count: an instance stuck in stopping is unchanged when every disk has one.
 """
 
@@ -30,38 +30,20 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.resource
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import SNAPSHOT_COMPLETED
 
 
-# ECS CreateSnapshot: "you cannot create snapshots for a disk" when its instance "has never been started" or "is not
-# in the Stopped (Stopped) or Running (Running) state" (API reference, doc 25524); the error table's codes for them
-# (IncorrectInstanceStatus, IncorrectDiskStatus.NeverUsed) are WRONG_STATE.
-ECS_SNAPSHOT_STATES = ("running", "stopped")
-
-
-def ecs_refusal(record):
-    """(code, why) when ECS refuses CreateSnapshot for the disks of this instance (its first-read record), else None."""
-    word = record.get("raw_state") or record["state"]
-    if record["state"] not in ECS_SNAPSHOT_STATES:
-        return "IncorrectInstanceStatus", ("the instance is %s, and ECS makes no snapshot of a disk whose instance is not "
-                                           "Running or Stopped" % word)
-    if record["state"] == "stopped" and not record.get("start_time"):
-        return "IncorrectDiskStatus.NeverUsed", ("the instance has never been started, and ECS makes no snapshot of a disk "
-                                                 "never used")
-    return None
-
-
-def ecs_refusal_advice(tag):
-    """What an operator can do about an ECS instance whose disks cannot be snapshotted now."""
+def refusal_advice(tag):
+    """What an operator can do about an instance whose disks the cloud does not snapshot now."""
     return ("only snapshots made before, while it ran or was stopped, can stand in: make them ahead with "
             "cloudfleet.lifecycle.instance_snapshot snapshot_tag: %s (e.g. a scheduled backup play), before an instance "
             "gets stuck" % tag)
 
 
-def explain_refusal(entry, record, tag, missing):
-    """An ECS refusal of CreateSnapshot (a failure entry), with what it means and what to do appended."""
-    known = ecs_refusal(record)
-    why = known[1] if known else "ECS refused the snapshot of this instance's disks"
+def explain_refusal(provider, entry, record, tag, missing):
+    """A refusal of CreateSnapshot by the instance's state (a failure entry), with what it means and what to do appended."""
+    known = provider.snapshot_refusal(record)
+    why = known[1] if known else "%s refused the snapshot of this instance's disks" % provider.capabilities.service
     disks = ", ".join("%s (%s)" % (d.get("disk_id") or d["volume_id"], d.get("device") or "no device") for d in missing)
     entry["message"] = "%s (%s: its disk(s) %s lack a snapshot tagged %s; %s)" % (
-        entry["message"], why, disks, tag, ecs_refusal_advice(tag))
+        entry["message"], why, disks, tag, refusal_advice(tag))
     return entry
 
 
@@ -137,18 +119,18 @@ def run(params, check_mode=False, rt=None):
             unchanged.append(i)
     snapshots = dict((i, [s for s in existing.get(i, []) if s["state"] != "error"]) for i in ids)
 
-    ecs = params["cloud"] == "alicloud"
+    can = provider.capabilities
     if check_mode:
         predicted = []
         for i in [i for i in ids if i in todo]:
-            if provider.snapshot_dry_run_supported():
+            if "snapshot" in can.dry_run_ops:
                 ok, dummy = per_instance(failures, i, provider.create_snapshots, i, todo[i],
                                          len(todo[i]) == len(disks[i]), tagger(tag, i, extra), dry_run=True)
-            elif ecs and ecs_refusal(records[i]):
-                # ECS CreateSnapshot has no DryRun: its refusal is predicted from the instance's state
+            elif provider.snapshot_refusal(records[i]):
+                # no DryRun (ECS CreateSnapshot): the refusal is predicted from the instance's state
                 ok = False
-                entry = failure(i, ecs_refusal(records[i])[0], "check mode: ECS would refuse CreateSnapshot")
-                failures.append(explain_refusal(entry, records[i], tag, todo[i]))
+                entry = failure(i, provider.snapshot_refusal(records[i])[0], "check mode: %s would refuse CreateSnapshot" % can.service)
+                failures.append(explain_refusal(provider, entry, records[i], tag, todo[i]))
             else:
                 ok = True  # predicted from DescribeInstances, DescribeDisks and DescribeSnapshots alone
             if ok:
@@ -163,8 +145,8 @@ def run(params, check_mode=False, rt=None):
         if ok:
             snapshots[i].extend(answer)
             changed.append(i)
-        elif ecs and answer.kind == WRONG_STATE:
-            explain_refusal(failures[-1], records[i], tag, todo[i])  # refused, never reported as made
+        elif can.snapshot_states is not None and answer.kind == WRONG_STATE:
+            explain_refusal(provider, failures[-1], records[i], tag, todo[i])  # refused, never reported as made
 
     notes = []
     owner = dict((s["snapshot_id"], i) for i, snaps in snapshots.items() for s in snaps)

@@ -16,17 +16,19 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core im
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import WRONG_STATE, InputError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, wait_outcome
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import capabilities_for
 
 
 def validate(params):
     ids = validate_ids(params["cloud"], params.get("instance_ids"))
+    can = capabilities_for(params["cloud"])
     if params.get("hibernate") and params.get("force"):
         raise InputError("hibernate and force cannot be combined: a forced stop skips the hibernation the guest has to do")
-    if params.get("hibernate") and params["cloud"] == "alicloud":
-        # StopInstance's Hibernate "is in invitational preview and is not available for use" (its SDK docstring)
+    if params.get("hibernate") and not can.hibernate:
+        # the only cloud without it is ECS: StopInstance's Hibernate is in invitational preview (see alicloud.CAPABILITIES)
         raise InputError("hibernate is not available on ECS: StopInstance's Hibernate parameter is in invitational preview; "
                          "stop without it, or use stopped_mode: stop_charging to stop the billing of computing resources")
-    if params.get("stopped_mode") and params["cloud"] != "alicloud":
+    if params.get("stopped_mode") and not can.stopped_modes:
         raise InputError("stopped_mode is for cloud=alicloud only (ECS KeepCharging/StopCharging); EC2 has no such setting")
     check_wait_timeout(params)
     return ids

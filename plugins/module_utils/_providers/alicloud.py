@@ -24,9 +24,8 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors 
     CloudError, InputError, connection_error, connection_reason,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.per_id import run_per_id
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import (
-    ecs_state, make_record, normalize_os_type, normalize_time,
-)
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import make_record, normalize_os_type, normalize_time
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import Capabilities
 
 SDK_NAME = "alibabacloud_tea_openapi"
 IMPORT_ERROR = None
@@ -88,11 +87,60 @@ def cloud_error(code, message, request_id=None, http_status=None, instance_id=No
 
 
 STOPPED_MODES = {"keep_charging": "KeepCharging", "stop_charging": "StopCharging"}
+# ECS CreateSnapshot: "you cannot create snapshots for a disk" when its instance "has never been started" or "is not
+# in the Stopped (Stopped) or Running (Running) state" (API reference, doc 25524). CreateImage, method 1: "The instance
+# must be in the Running (Running) or Stopped (Stopped) state" (doc 25535).
+SNAPSHOT_INSTANCE_STATES = ("running", "stopped")
+IMAGE_INSTANCE_STATES = ("running", "stopped")
+
+# What ECS can do, as the core asks it (see base.Capabilities).
+CAPABILITIES = Capabilities(
+    service="ECS",
+    endpoint_setting="endpoint_url / ALIBABA_CLOUD_ECS_ENDPOINT",
+    # ModifyInstanceAttribute, ModifyInstanceAutoReleaseTime and CreateSnapshot take no DryRun parameter
+    dry_run_ops=frozenset(["stop", "start", "reboot", "terminate", "image", "launch", "delete_image"]),
+    # StopInstance's Hibernate "is in invitational preview and is not available for use" (its SDK docstring)
+    hibernate=False,
+    stopped_modes=tuple(STOPPED_MODES),
+    command_types=("RunShellScript", "RunPowerShellScript", "RunBatScript"),
+    command_username=True,
+    # the Cloud Assistant stops / reboots the instance itself on the script's exit code 193 / 194 (3009 / 3010)
+    command_then="agent",
+    # ECS goes Starting, then Running, and moves StartTime (minute precision)
+    reboot_evidence="state_or_start_time",
+    snapshot_states=SNAPSHOT_INSTANCE_STATES,
+    image_from_snapshots=True,
+    volume_swap=False,
+    page_limits=(1, 100),  # DescribeInstances MaxResults
+)
+
+# ECS Status words onto the collection's states. ECS has no shutting-down; a released instance is simply gone,
+# which reads as terminated.
+ECS_STATES = {
+    "pending": "pending",
+    "starting": "pending",
+    "running": "running",
+    "stopping": "stopping",
+    "stopped": "stopped",
+    "released": "terminated",
+    "deleted": "terminated",
+    "absent": "terminated",
+}
+
+
+def ecs_state(status):
+    """Normalize an ECS Status word (Pending, Starting, Running, Stopping, Stopped)."""
+    if status is None:
+        return "terminated"
+    normalized = ECS_STATES.get(str(status).lower())
+    if normalized is None:
+        raise ValueError("unknown ECS instance status: %r" % (status,))
+    return normalized
+
+
 # The SDKs carry no list of ECS regions (the generated client's endpoint map names only special
 # ones): the shape is checked here, the id itself by the API (InvalidRegionId.NotFound, never retried).
 REGION_SHAPE = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
-# ModifyInstanceAttribute and ModifyInstanceAutoReleaseTime take no DryRun parameter.
-DRY_RUN_OPERATIONS = frozenset(["stop", "terminate"])
 
 
 # What an ECS refusal means for the operator, said after the cloud's own message (codes and meanings from
@@ -240,8 +288,19 @@ class EcsResources(object):
         return [r for r in records if r["tags"].get(key) in wanted and r["state"] in states]
 
     # snapshots
-    def snapshot_dry_run_supported(self):
-        return False  # CreateSnapshot has no DryRun
+    @staticmethod
+    def snapshot_refusal(record):
+        """(code, why) when ECS would refuse CreateSnapshot for this instance's disks (the error table's codes).
+
+        CreateSnapshot has no DryRun: check mode predicts this from the record instead."""
+        word = record.get("raw_state") or record["state"]
+        if record["state"] not in SNAPSHOT_INSTANCE_STATES:
+            return "IncorrectInstanceStatus", ("the instance is %s, and ECS makes no snapshot of a disk whose instance is not "
+                                               "Running or Stopped" % word)
+        if record["state"] == "stopped" and not record.get("start_time"):
+            return "IncorrectDiskStatus.NeverUsed", ("the instance has never been started, and ECS makes no snapshot of a disk "
+                                                     "never used")
+        return None
 
     def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
         """One CreateSnapshot per disk (ECS has no per-instance call that tags each snapshot)."""
@@ -302,8 +361,12 @@ class EcsResources(object):
                                               "Tag": _tag_query(tags)}, dry_run)
         return None if body is None else body["ImageId"]
 
-    def image_from_snapshots_supported(self):
-        return True
+    @staticmethod
+    def image_refusal(record):
+        if record["state"] in IMAGE_INSTANCE_STATES:
+            return None
+        return "the instance is %s, and ECS makes no image of an instance that is not Running or Stopped" % (
+            record.get("raw_state") or record["state"])
 
     def create_image_from_snapshots(self, name, mapping, tags, client_token, dry_run=False):
         """CreateImage with DiskDeviceMapping.N (SnapshotId, DiskType, Device): the system disk's snapshot and the data
@@ -435,9 +498,6 @@ class EcsCommands(object):
             if not token:
                 return found
 
-    # a reboot is seen as Starting, or as a new StartTime (see restart.py)
-    reboot_evidence = "state_or_start_time"
-
     def reboot(self, ids, dry_run=False, force=False):
         """RebootInstances (<= 100 ids); force is ForceReboot (like a power cycle: unwritten data is lost)."""
         return self._mutate("RebootInstances", ids, {"RegionId": self.region, "ForceReboot": bool(force),
@@ -446,6 +506,7 @@ class EcsCommands(object):
 
 class Provider(EcsCommands, EcsResources):
     cloud = "alicloud"
+    capabilities = CAPABILITIES
 
     def __init__(self, conn):
         self.region = conn["region"]
@@ -542,6 +603,10 @@ class Provider(EcsCommands, EcsResources):
     def list_instances(self, states=None, tags=None):
         return [record for record, _raw in self.iter_instances(states, tags)]
 
+    @staticmethod
+    def host_extras(raw):
+        return host_extras(raw)
+
     def _mutate(self, action, ids, query, dry_run, id_param="InstanceId", batch=True):
         def call(chunk):
             request = dict(query)
@@ -590,9 +655,6 @@ class Provider(EcsCommands, EcsResources):
         # No AutoReleaseTime parameter at all cancels the automatic release (reference 001).
         return self._mutate("ModifyInstanceAutoReleaseTime", ids, {"RegionId": self.region, "AutoReleaseTime": value}, False, batch=False)
 
-    def dry_run_supported(self, operation):
-        return operation in DRY_RUN_OPERATIONS
-
     def read_protection(self, ids):
         """{id: bool}: DescribeInstances reports DeletionProtection already; read again only where it was missing."""
         found = {}
@@ -620,3 +682,28 @@ class Provider(EcsCommands, EcsResources):
                 } for e in events],
             }
         return result
+
+
+def _first(values):
+    for value in values or []:
+        if value:
+            return value
+    return None
+
+
+def host_extras(instance):
+    """The inventory's host variables beyond the record, from one DescribeInstances instance."""
+    vpc = instance.get("VpcAttributes") or {}
+    private = _first((vpc.get("PrivateIpAddress") or {}).get("IpAddress")) or \
+        _first((instance.get("InnerIpAddress") or {}).get("IpAddress"))
+    public = _first((instance.get("PublicIpAddress") or {}).get("IpAddress")) or \
+        (instance.get("EipAddress") or {}).get("IpAddress") or None
+    return {
+        "instance_name": instance.get("InstanceName") or None,
+        "private_ip": private,
+        "public_ip": public,
+        "private_dns_name": instance.get("HostName") or None,
+        "public_dns_name": None,
+        "zone": instance.get("ZoneId") or None,
+        "vpc_id": vpc.get("VpcId") or None,
+    }

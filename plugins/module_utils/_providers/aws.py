@@ -12,9 +12,8 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors 
     CloudError, InputError, connection_error, connection_reason,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.per_id import ids_named_in, run_per_id
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import (
-    ec2_state, ec2_state_code, format_time, make_record, normalize_time,
-)
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import STATES, format_time, make_record, normalize_time
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import Capabilities
 
 SDK_NAME = "boto3"
 IMPORT_ERROR = None
@@ -27,6 +26,53 @@ try:
 except ImportError:
     IMPORT_ERROR = traceback.format_exc()
     HAS_SDK = False
+
+# What EC2 can do, as the core asks it (see base.Capabilities).
+CAPABILITIES = Capabilities(
+    service="EC2",
+    endpoint_setting="endpoint_url / AWS_ENDPOINT_URL",
+    # every mutating EC2 call takes DryRun (the auto-release time is a tag: CreateTags / DeleteTags do too)
+    dry_run_ops=frozenset(["stop", "start", "reboot", "terminate", "protection", "auto_release", "snapshot", "image", "launch",
+                           "delete_image"]),
+    hibernate=True,
+    stopped_modes=(),
+    # SSM's AWS-RunShellScript / AWS-RunPowerShellScript, which run as root / SYSTEM and take no user
+    command_types=("RunShellScript", "RunPowerShellScript"),
+    command_username=False,
+    # SSM has no "stop / reboot after the command": the module calls StopInstances / RebootInstances
+    command_then="api",
+    # EC2 stays running through a reboot and keeps its LaunchTime: the call's acceptance is the evidence
+    reboot_evidence="accepted",
+    snapshot_states=None,
+    image_from_snapshots=False,
+    volume_swap=True,
+    page_limits=(5, 1000),  # DescribeInstances MaxResults
+)
+
+# EC2 state codes: only the low byte means anything; the high byte is internal (see reference 000).
+EC2_STATE_CODES = {0: "pending", 16: "running", 32: "shutting-down", 48: "terminated", 64: "stopping", 80: "stopped"}
+
+
+def ec2_state(code, name=None):
+    """Normalize an EC2 state from its code (high byte ignored), falling back to its name."""
+    if code is not None:
+        try:
+            low = int(code) & 0xFF
+        except (TypeError, ValueError):
+            low = None
+        if low in EC2_STATE_CODES:
+            return EC2_STATE_CODES[low]
+    if name and name.lower() in STATES:
+        return name.lower()
+    raise ValueError("unknown EC2 instance state: code=%r name=%r" % (code, name))
+
+
+def ec2_state_code(code):
+    """The low byte of an EC2 state code, or None."""
+    if code is None:
+        return None
+    return int(code) & 0xFF
+
 
 # EC2 has no auto-release API: the time is kept in this tag (see auto_release_time docs).
 AUTO_RELEASE_TAG = "cloudfleet:auto-release-time"
@@ -180,8 +226,9 @@ class Ec2Resources(object):
         return records
 
     # snapshots
-    def snapshot_dry_run_supported(self):
-        return True
+    @staticmethod
+    def snapshot_refusal(record):
+        return None  # CreateSnapshot(s) has DryRun: check mode asks EC2 instead of predicting
 
     def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
         """Snapshot `disks` of one instance: all at once (CreateSnapshots) when `whole`, else one call per volume.
@@ -239,6 +286,10 @@ class Ec2Resources(object):
                 if view["state"] != "absent":
                     found[view["name"]] = view
         return found
+
+    @staticmethod
+    def image_refusal(record):
+        return None  # EC2 images an instance in any state but terminated; its own message says enough
 
     @staticmethod
     def _image_view(image):
@@ -407,9 +458,6 @@ class Ec2Commands(object):
                     found[invocation["InstanceId"]] = normalize_ssm_invocation(invocation)
         return found
 
-    # EC2 stays running through a reboot: the call's acceptance is the evidence (see restart.py)
-    reboot_evidence = "accepted"
-
     def reboot(self, ids, dry_run=False, force=False):
         """RebootInstances (<= 100 ids). EC2 has no forced reboot: "If an instance does not cleanly shut down
         within four minutes, Amazon EC2 performs a hard reboot" (its API reference), so force sends the same call."""
@@ -418,6 +466,7 @@ class Ec2Commands(object):
 
 class Provider(Ec2Commands, Ec2Resources):
     cloud = "aws"
+    capabilities = CAPABILITIES
 
     def __init__(self, conn):
         session_args = {}
@@ -514,6 +563,10 @@ class Provider(Ec2Commands, Ec2Resources):
     def list_instances(self, states=None, tags=None):
         return [record for record, _raw in self.iter_instances(states, tags)]
 
+    @staticmethod
+    def host_extras(raw):
+        return host_extras(raw)
+
     def _mutate(self, operation, ids, dry_run, id_param="InstanceIds", **kwargs):
         def call(batch):
             params = dict(kwargs)
@@ -545,9 +598,6 @@ class Provider(Ec2Commands, Ec2Resources):
         if value is None:
             return self._mutate("delete_tags", ids, dry_run, id_param="Resources", Tags=[{"Key": AUTO_RELEASE_TAG}])
         return self._mutate("create_tags", ids, dry_run, id_param="Resources", Tags=[{"Key": AUTO_RELEASE_TAG, "Value": value}])
-
-    def dry_run_supported(self, operation):
-        return True
 
     def read_protection(self, ids):
         """{id: bool}: termination protection (DisableApiTermination), one DescribeInstanceAttribute per
@@ -634,4 +684,17 @@ def _event(event):
         "description": event.get("Description"),
         "not_before": _time(event.get("NotBefore")),
         "not_after": _time(event.get("NotAfter")),
+    }
+
+
+def host_extras(instance):
+    """The inventory's host variables beyond the record, from one DescribeInstances instance."""
+    return {
+        "instance_name": _tags(instance).get("Name") or None,
+        "private_ip": instance.get("PrivateIpAddress") or None,
+        "public_ip": instance.get("PublicIpAddress") or None,
+        "private_dns_name": instance.get("PrivateDnsName") or None,
+        "public_dns_name": instance.get("PublicDnsName") or None,
+        "zone": (instance.get("Placement") or {}).get("AvailabilityZone"),
+        "vpc_id": instance.get("VpcId") or None,
     }

@@ -4,6 +4,7 @@ import pytest
 from ansible_collections.cloudfleet.lifecycle.plugins.inventory.instances import InventoryModule
 from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import inventory_source as src
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import alicloud, aws
 
 HOST = {
     "instance_id": "i-0123456789abcdef0", "cloud": "aws", "region": "us-east-1", "state": "running",
@@ -93,7 +94,7 @@ def test_host_vars_record_with_instance_id_and_addresses():
     instance = {"InstanceName": "db-1", "HostName": "db-1.local", "ZoneId": "cn-hangzhou-i",
                 "VpcAttributes": {"VpcId": "vpc-1", "PrivateIpAddress": {"IpAddress": ["172.16.0.9"]}},
                 "PublicIpAddress": {"IpAddress": []}, "EipAddress": {"IpAddress": "47.1.2.3"}}
-    hostvars = src.host_vars(record, src.ecs_extras(instance))
+    hostvars = src.host_vars(record, alicloud.host_extras(instance))
     assert "id" not in hostvars and hostvars["instance_id"] == "i-bp1aaaaaaaaaaaaaaaaa"
     assert (hostvars["instance_name"], hostvars["private_ip"], hostvars["public_ip"], hostvars["zone"]) == (
         "db-1", "172.16.0.9", "47.1.2.3", "cn-hangzhou-i")
@@ -101,7 +102,7 @@ def test_host_vars_record_with_instance_id_and_addresses():
 
 
 def test_ec2_extras_without_addresses():
-    extras = src.ec2_extras({"Tags": [{"Key": "team", "Value": "a"}], "Placement": {"AvailabilityZone": "us-east-1a"}})
+    extras = aws.host_extras({"Tags": [{"Key": "team", "Value": "a"}], "Placement": {"AvailabilityZone": "us-east-1a"}})
     assert extras["instance_name"] is None and extras["private_ip"] is None and extras["zone"] == "us-east-1a"
 
 

@@ -5,6 +5,7 @@ import datetime
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import CAPACITY, NOT_FOUND, PROTECTED, WRONG_STATE, CloudError
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import Runtime
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import make_record
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import provider_module
 
 # state -> the state it moves to after `steps` describes
 NEXT = {"pending": "running", "stopping": "stopped", "shutting-down": "terminated"}
@@ -45,7 +46,10 @@ class FakeInstance:
 
 
 class FakeProvider:
-    """Instances move one step along NEXT per describe round (unless stuck)."""
+    """Instances move one step along NEXT per describe round (unless stuck).
+
+    What the cloud can do, and what it would refuse to snapshot or image, is the real provider's
+    (its CAPABILITIES, snapshot_refusal, image_refusal); only the dry-run operations can be chosen."""
 
     def __init__(self, cloud="aws", instances=None, dry_run_ops=("stop", "terminate", "protection", "auto_release"),
                  protection_in_describe=True):
@@ -53,7 +57,10 @@ class FakeProvider:
         self.region = "r-1"
         self.instances = dict(instances or {})
         self.calls = []
-        self.dry_run_ops = set(dry_run_ops)
+        real = provider_module(cloud)
+        self.capabilities = real.CAPABILITIES._replace(dry_run_ops=frozenset(dry_run_ops))
+        self.snapshot_refusal = real.Provider.snapshot_refusal
+        self.image_refusal = real.Provider.image_refusal
         self.protection_in_describe = protection_in_describe
 
     def _record(self, i):
@@ -199,10 +206,6 @@ class FakeProvider:
             inst.state, inst.age, inst.boots = "pending", 0, inst.boots + 1
             inst.start_time = "2026-01-01T00:%02d:00Z" % inst.boots
 
-    @property
-    def reboot_evidence(self):
-        return "accepted" if self.cloud == "aws" else "state_or_start_time"
-
     def reboot(self, ids, dry_run=False, force=False):
         """EC2 stays running through a reboot; ECS goes Starting (pending here), then Running with a new StartTime."""
         assert len(ids) <= 100
@@ -245,9 +248,6 @@ class FakeProvider:
                 self.instances[i].state, self.instances[i].age = "pending", 0
         return failures
 
-    def dry_run_supported(self, operation):
-        return operation in self.dry_run_ops
-
     def read_protection(self, ids):
         """Like EC2's DescribeInstanceAttribute, one read per instance (ids the cloud does not know are left out)."""
         found = {}
@@ -267,13 +267,12 @@ class ResourceProvider(FakeProvider):
         self.images = {}
         self.image_failures = set()
         self.launched = []
+        # EC2 CreateSnapshot(s) take DryRun
+        self.capabilities = self.capabilities._replace(dry_run_ops=self.capabilities.dry_run_ops | {"snapshot"})
 
     def disks(self, ids):
         return dict((i, [{"volume_id": "vol-%s-%d" % (i, n), "device": "/dev/sd%s" % "ab"[n], "root": n == 0}
                          for n in range(2)]) for i in ids if i in self.instances)
-
-    def snapshot_dry_run_supported(self):
-        return True
 
     def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
         self.calls.append(("create_snapshots", [instance_id], dry_run))
@@ -344,14 +343,12 @@ class EcsResourceProvider(ResourceProvider):
 
     def __init__(self, **kwargs):
         super().__init__(cloud="alicloud", **kwargs)
+        self.capabilities = self.capabilities._replace(dry_run_ops=self.capabilities.dry_run_ops - {"snapshot"})  # ECS: no DryRun
         self.mappings = {}
 
     def disks(self, ids):
         return dict((i, [{"volume_id": "d-%s-%d" % (i, n), "disk_id": "d-%s-%d" % (i, n), "device": "/dev/xvd%s" % "ab"[n],
                           "root": n == 0} for n in range(2)]) for i in ids if i in self.instances)
-
-    def snapshot_dry_run_supported(self):
-        return False
 
     def create_snapshots(self, instance_id, disks, whole, tags, dry_run=False):
         made = super().create_snapshots(instance_id, disks, whole, tags, dry_run)

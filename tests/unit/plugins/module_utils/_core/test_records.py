@@ -3,6 +3,7 @@ import datetime
 import pytest
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core import records
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers import alicloud, aws
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import chunks, unique
 
 
@@ -11,14 +12,14 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batchin
     (256 + 16, "running"), (0x1200 + 80, "stopped"), (65535 - 255 + 64, "stopping"), (2 ** 15 + 48, "terminated"),
 ])
 def test_ec2_state_uses_low_byte_only(code, expected):
-    assert records.ec2_state(code, "ignored") == expected
-    assert records.ec2_state_code(code) in records.EC2_STATE_CODES
+    assert aws.ec2_state(code, "ignored") == expected
+    assert aws.ec2_state_code(code) in aws.EC2_STATE_CODES
 
 
 def test_ec2_state_falls_back_to_name_and_rejects_unknown():
-    assert records.ec2_state(None, "Stopped") == "stopped"
+    assert aws.ec2_state(None, "Stopped") == "stopped"
     with pytest.raises(ValueError):
-        records.ec2_state(7, "weird")
+        aws.ec2_state(7, "weird")
 
 
 @pytest.mark.parametrize("status, expected", [
@@ -26,12 +27,12 @@ def test_ec2_state_falls_back_to_name_and_rejects_unknown():
     ("Stopped", "stopped"), (None, "terminated"), ("Released", "terminated"),
 ])
 def test_ecs_state(status, expected):
-    assert records.ecs_state(status) == expected
+    assert alicloud.ecs_state(status) == expected
 
 
 def test_ecs_unknown_status_is_an_error():
     with pytest.raises(ValueError):
-        records.ecs_state("Exploded")
+        alicloud.ecs_state("Exploded")
 
 
 def test_make_record_has_the_contract_keys():
