@@ -88,8 +88,8 @@ def _kinds(table):
 
 
 ERROR_KINDS = _kinds({
-    # EC2 API reference, "Common client errors" (the codes botocore's EC2 model raises as ClientError):
-    # who you are; then what you may do; NoCredentials/PartialCredentials are botocore's own, before any request
+    # the EC2 API reference's "Error codes", common client errors (every one comes as botocore's ClientError):
+    # who you are; then what you may do. NoCredentialsError / PartialCredentialsError are botocore's own, before any request
     AUTH: ["AuthFailure", "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch",
            "NoCredentialsError", "PartialCredentialsError"],
     DENIED: ["UnauthorizedOperation", "OptInRequired", "ExpiredToken", "RequestExpired", "MissingAuthenticationToken", "Blocked"],
@@ -289,7 +289,7 @@ class Ec2Resources(object):
 
     @staticmethod
     def image_refusal(record):
-        return None  # EC2 images an instance in any state but terminated; its own message says enough
+        return None  # EC2's own refusal message says what is wrong
 
     @staticmethod
     def _image_view(image):
