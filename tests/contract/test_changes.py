@@ -1,6 +1,8 @@
 """stop, start, reboot, terminate: per-id failure maps; an id the call cannot serve fails alone, the others go."""
 import pytest
 
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import NOT_FOUND, PROTECTED, WRONG_STATE
+
 
 def states(subject, ids):
     return dict((i, r["state"]) for i, r in subject.provider.describe(ids).items())
@@ -54,7 +56,8 @@ def test_reboot_fails_a_stopped_instance_alone_and_reboots_the_running(subject):
     failures = subject.provider.reboot(running + stopped + [unknown])
     assert codes(failures) == {stopped[0]: subject.expect["wrong_state_code"], unknown: subject.expect["not_found_code"]}
     assert_failures_are_per_id(failures)
-    assert subject.provider.reboot_evidence == subject.expect["reboot_evidence"]
+    assert (failures[stopped[0]].kind, failures[unknown].kind) == (WRONG_STATE, NOT_FOUND)
+    assert subject.provider.capabilities.reboot_evidence == subject.expect["reboot_evidence"]
     assert states(subject, running) == dict.fromkeys(running, subject.expect["running_just_after_reboot"])
     subject.settle()
     assert states(subject, running + stopped) == dict(dict.fromkeys(running, "running"), **{stopped[0]: "stopped"})
@@ -74,7 +77,7 @@ def test_terminate_fails_a_protected_id_alone_and_releases_the_others(subject):
     assert sorted(failures) == sorted(protected + [unknown])
     assert failures[unknown].code == subject.expect["not_found_code"]
     assert_failures_are_per_id(failures)
-    assert subject.provider.is_protection_error(failures[protected[0]])
+    assert (failures[protected[0]].kind, failures[unknown].kind) == (PROTECTED, NOT_FOUND)
     subject.settle()
     assert states(subject, ids + protected) == dict(released(subject, ids), **{protected[0]: "stopped"})
 

@@ -1,4 +1,5 @@
 """set_deletion_protection and set_auto_release_time, read back through the provider's own reads."""
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import PROTECTED
 
 
 def test_protection_set_reads_back_and_guards_the_release(subject):
@@ -8,7 +9,7 @@ def test_protection_set_reads_back_and_guards_the_release(subject):
     if subject.expect["protection_in_describe"]:
         assert [r["deletion_protection"] for r in subject.provider.describe(ids).values()] == [True, True]
     failures = subject.provider.terminate(ids)
-    assert sorted(failures) == sorted(ids) and all(subject.provider.is_protection_error(e) for e in failures.values())
+    assert sorted(failures) == sorted(ids) and all(e.kind == PROTECTED for e in failures.values())
 
     assert subject.provider.set_deletion_protection(ids[:1], False) == {}
     assert subject.provider.read_protection(ids) == {ids[0]: False, ids[1]: True}

@@ -20,7 +20,8 @@ import traceback
 import uuid
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
-    AUTH, CONNECTION, DENIED, FATAL_KINDS, INITIALIZING, INVALID, OTHER, PROTECTED, REGION, SERVICE, THROTTLED, WRONG_STATE,
+    AUTH, CONNECTION, DENIED, FATAL_KINDS, INITIALIZING, INVALID, NOT_FOUND, OTHER, PROTECTED, REGION, SERVICE, THROTTLED,
+    WRONG_STATE,
     CloudError, InputError, connection_error, connection_reason,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.per_id import run_per_id
@@ -65,6 +66,8 @@ ERROR_KINDS = _kinds({
     # CreateImage: an instance (or its disk) in a state the call does not take; a new one not initialized yet
     WRONG_STATE: ["IncorrectInstanceStatus", "IncorrectDiskStatus.NeverUsed"],
     INITIALIZING: ["IncorrectInstanceStatus.Initializing"],
+    # "The specified InstanceId does not exist." and its kin for disks, images and snapshots (the same error tables)
+    NOT_FOUND: ["InvalidInstanceId.NotFound", "InvalidDiskId.NotFound", "InvalidImageId.NotFound", "InvalidSnapshotId.NotFound"],
 })
 
 
