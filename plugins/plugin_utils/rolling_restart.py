@@ -32,6 +32,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.rate_control import (
     Limit, over_limit, parse_concurrency, parse_max_errors,
 )
+from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils.targets import host_entries
 
 PREFIX = "rolling_restart_"
 CLOUDS = ("aws", "alicloud")
@@ -119,11 +120,7 @@ def targets_of(instances, hostvars=None, play_hosts=None):
             for instance_id in ids:
                 entries.append((group.get("cloud"), group.get("region") or "", instance_id, where))
     else:
-        for host in play_hosts or []:
-            values = hostvars[host]
-            if "instance_id" not in values:
-                continue
-            entries.append((values.get("cloud"), values.get("region") or "", values["instance_id"], "host %s" % host))
+        entries = host_entries(hostvars, play_hosts)
     bad = []
     for cloud, _region, _id, where in entries:
         text = "%s (cloud %r)" % (where, cloud)

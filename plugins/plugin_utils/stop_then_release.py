@@ -21,6 +21,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batchin
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.release_times import resolve_release_time, utcnow
+from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils.targets import host_entries
 
 CLOUDS = ("aws", "alicloud")
 GONE = ("terminated", "shutting-down")
@@ -104,11 +105,7 @@ def groups_of(instances, hostvars=None, play_hosts=None):
             for instance_id in group.get("instance_ids") or []:
                 entries.append((group.get("cloud"), group.get("region") or "", instance_id, "stop_then_release_instances[%d]" % number))
     else:
-        for host in play_hosts or []:
-            values = hostvars[host]
-            if "instance_id" not in values:
-                continue
-            entries.append((values.get("cloud"), values.get("region") or "", values["instance_id"], "host %s" % host))
+        entries = host_entries(hostvars, play_hosts)
     bad = _unique("%s (cloud %r)" % (where, cloud) for cloud, _region, _id, where in entries if cloud not in CLOUDS)
     if bad:
         raise InputError("every instance needs cloud aws or alicloud (hostvar `cloud` or the list's `cloud`): %s"

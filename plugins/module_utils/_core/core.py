@@ -13,7 +13,7 @@ from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batchin
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import (
     CloudError, InputError, TaskFailure, describe_failures, failure,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import resolve_connection
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import resolve_connection, validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._providers.base import get_provider
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND, absent_record, not_found_record
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.release_times import utcnow
@@ -50,6 +50,22 @@ def check_wait_timeout(params):
         raise InputError("wait_timeout must be 1 or more seconds, got %s; to send the call and not wait, set wait: false "
                          "(wait_timeout also bounds the wait for pending instances, so 0 is refused either way)"
                          % params["wait_timeout"])
+
+
+def validate_batch(params):
+    """The instance ids and wait_timeout a batch operation takes, checked before any call."""
+    ids = validate_ids(params["cloud"], params.get("instance_ids"))
+    check_wait_timeout(params)
+    return ids
+
+
+def begin(params, rt, validate):
+    """How every batch operation starts: (runtime, the ids `validate` checked before any call, the provider, the
+    deadline of its waits)."""
+    rt = rt or Runtime()
+    ids = validate(params)
+    provider = rt.connect(params)
+    return rt, ids, provider, rt.clock() + params["wait_timeout"]
 
 
 def describer(provider, absent=absent_record):

@@ -19,7 +19,7 @@ once their results are in.
 
 import re
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import chunks, waves
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import chunks, merged, waves
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
     NOT_FOUND_CODE, Runtime, describer, first_read, in_batches, not_found_message, reread,
 )
@@ -327,10 +327,7 @@ class Waves(object):
         describe = describer(self.provider)
 
         def fetch(pending):
-            found = {}
-            for chunk in chunks(pending):
-                found.update(describe(chunk))
-            return found
+            return merged(describe, pending)
 
         def done(i, record):
             if record["state"] in ("terminated", "shutting-down"):

@@ -15,12 +15,11 @@ An id the cloud does not know when the module starts is not_found, never termina
 
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
-    Runtime, check_wait_timeout, describer, finish, first_read, found_ids, in_batches, read_protection, reread, snapshot_records,
-    state_diff,
+    begin, describer, finish, first_read, found_ids, in_batches, read_protection, reread, snapshot_records,
+    state_diff, validate_batch,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import INITIALIZING, PROTECTED, CloudError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.records import NOT_FOUND, not_found_record
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, TERMINATED, wait_outcome
 
 PROTECTED_MESSAGE = "deletion protection is on; set disable_protection: true to turn it off and release the instance"
@@ -31,16 +30,11 @@ def refusal_message(state):
             "or set force: true" % state)
 
 
-def validate(params):
-    ids = validate_ids(params["cloud"], params.get("instance_ids"))
-    check_wait_timeout(params)
-    return ids
+validate = validate_batch
 
 
 def run(params, check_mode=False, rt=None):
-    rt = rt or Runtime()
-    ids = validate(params)
-    provider = rt.connect(params)
+    rt, ids, provider, dummy = begin(params, rt, validate)
     force = bool(params.get("force"))
     disable = bool(params.get("disable_protection"))
     records = first_read(provider, ids)

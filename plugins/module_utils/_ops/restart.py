@@ -19,29 +19,22 @@ each cloud's (the provider's `capabilities.reboot_evidence`):
 
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
-    Runtime, check_wait_timeout, describer, finish, first_read, found_ids, in_batches, snapshot_records, state_diff,
+    begin, describer, finish, first_read, found_ids, in_batches, snapshot_records, state_diff, validate_batch,
 )
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import chunks
+from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.batching import merged
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.health import is_healthy, read_health
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import poll
 
 REBOOT_GRACE_SECONDS = 10
 GONE = ("terminated", "shutting-down")
 
 
-def validate(params):
-    ids = validate_ids(params["cloud"], params.get("instance_ids"))
-    check_wait_timeout(params)
-    return ids
+validate = validate_batch
 
 
 def run(params, check_mode=False, rt=None):
-    rt = rt or Runtime()
-    ids = validate(params)
-    provider = rt.connect(params)
-    deadline = rt.clock() + params["wait_timeout"]
+    rt, ids, provider, deadline = begin(params, rt, validate)
     force = bool(params.get("force"))
     records = first_read(provider, ids)
     before = snapshot_records(records)
@@ -84,10 +77,7 @@ def watch_reboots(rt, provider, ids, records, before, reboots, failures, notes, 
     unseen = set()
 
     def fetch(pending):
-        found = {}
-        for chunk in chunks(pending):
-            found.update(describe(chunk))
-        return found
+        return merged(describe, pending)
 
     def done(i, record):
         if record["state"] in GONE:

@@ -12,18 +12,14 @@ instance whose resources are gone, ...) fails that id alone: the others start.
 
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
-    Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread, snapshot_records, state_diff,
+    begin, describer, finish, first_read, in_batches, reread, snapshot_records, state_diff, validate_batch,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import WRONG_STATE, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._ops.health import wait_healthy
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.waiting import RUNNING, STOPPED, wait_outcome
 
 
-def validate(params):
-    ids = validate_ids(params["cloud"], params.get("instance_ids"))
-    check_wait_timeout(params)
-    return ids
+validate = validate_batch
 
 
 def start_batch(provider, records, ids, unchanged):
@@ -42,12 +38,9 @@ def start_batch(provider, records, ids, unchanged):
 
 
 def run(params, check_mode=False, rt=None):
-    rt = rt or Runtime()
-    ids = validate(params)
-    provider = rt.connect(params)
+    rt, ids, provider, deadline = begin(params, rt, validate)
     waiter = rt.waiter()
     describe = describer(provider)
-    deadline = rt.clock() + params["wait_timeout"]
     records = first_read(provider, ids)
     before = snapshot_records(records)
     failures = []

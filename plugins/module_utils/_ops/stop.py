@@ -11,7 +11,7 @@ an id the cloud does not know -> not_found_ids (a warning, or a failure with fai
 
 
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.core import (
-    Runtime, check_wait_timeout, describer, finish, first_read, in_batches, reread, snapshot_records, state_diff,
+    begin, check_wait_timeout, describer, finish, first_read, in_batches, reread, snapshot_records, state_diff,
 )
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import WRONG_STATE, InputError, failure
 from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.options import validate_ids
@@ -35,12 +35,9 @@ def validate(params):
 
 
 def run(params, check_mode=False, rt=None):
-    rt = rt or Runtime()
-    ids = validate(params)
-    provider = rt.connect(params)
+    rt, ids, provider, deadline = begin(params, rt, validate)
     waiter = rt.waiter()
     describe = describer(provider)
-    deadline = rt.clock() + params["wait_timeout"]
     records = first_read(provider, ids)
     before = snapshot_records(records)
     failures = []

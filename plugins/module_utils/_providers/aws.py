@@ -531,22 +531,25 @@ class Provider(Ec2Commands, Ec2Resources):
         """Ids EC2 does not know are dropped (EC2 names them in InvalidInstanceID.NotFound)."""
         return dict((instance["InstanceId"], self._record(instance)) for instance in self._describe_known(ids))
 
-    def _describe_known(self, ids):
-        """The raw instances EC2 knows among `ids` (<= 100): EC2 fails the whole call naming the
-        unknown ids, so those are dropped and the call is made again with the rest."""
+    def _call_known(self, operation, ids, **params):
+        """The answer to a read of `ids` (<= 100) for the ids EC2 knows, or None when it knows none: EC2 fails the
+        whole call naming the unknown ids (InvalidInstanceID.NotFound), so those are dropped and it is asked again."""
         remaining = list(ids)
         while remaining:
             try:
-                response = self._call("describe_instances", InstanceIds=remaining)
+                return self._call(operation, InstanceIds=remaining, **params)
             except CloudError as exc:
                 missing = ids_named_in(exc.message, remaining) if exc.kind == NOT_FOUND else []
                 if not missing:
                     raise
                 remaining = [i for i in remaining if i not in missing]
-                continue
-            for reservation in response.get("Reservations", []):
-                yield from reservation.get("Instances", [])
-            return
+        return None
+
+    def _describe_known(self, ids):
+        """The raw instances EC2 knows among `ids` (<= 100)."""
+        response = self._call_known("describe_instances", ids) or {}
+        for reservation in response.get("Reservations", []):
+            yield from reservation.get("Instances", [])
 
     def iter_instances(self, states=None, tags=None, page_size=1000):
         """Every instance matching the filters, page by page, as (record, raw API dict) pairs."""
@@ -625,25 +628,12 @@ class Provider(Ec2Commands, Ec2Resources):
         return dict((i, value) for i, value in answers if value is not None)
 
     def health(self, ids):
-        remaining = list(ids)
-        result = {}
-        while remaining:
-            try:
-                response = self._call("describe_instance_status", InstanceIds=remaining, IncludeAllInstances=True)
-            except CloudError as exc:
-                missing = ids_named_in(exc.message, remaining) if exc.kind == NOT_FOUND else []
-                if not missing:
-                    raise
-                remaining = [i for i in remaining if i not in missing]
-                continue
-            for status in response.get("InstanceStatuses", []):
-                result[status["InstanceId"]] = {
-                    "instance_status": _status(status.get("InstanceStatus")),
-                    "system_status": _status(status.get("SystemStatus")),
-                    "events": [_event(e) for e in status.get("Events") or []],
-                }
-            break
-        return result
+        response = self._call_known("describe_instance_status", ids, IncludeAllInstances=True) or {}
+        return dict((status["InstanceId"], {
+            "instance_status": _status(status.get("InstanceStatus")),
+            "system_status": _status(status.get("SystemStatus")),
+            "events": [_event(e) for e in status.get("Events") or []],
+        }) for status in response.get("InstanceStatuses", []))
 
 
 def known_regions(session):
