@@ -145,6 +145,8 @@ def test_status_checks_initialize_after_launch_start_and_reboot(ec2, monkeypatch
     reaches running - after a launch, a start, a reboot - then ok (what botocore's instance_status_ok
     waiter polls for). The while is ctx.status_check_seconds (serve --status-check-seconds)."""
     monkeypatch.setattr(ec2.sandbox.ctx, "status_check_seconds", 60.0)
+    # transitions of 5 s, moved on by the sandbox clock: a busy machine must not finish one between two calls
+    monkeypatch.setattr(ec2.sandbox.ctx, "transition_seconds", 5.0)
     [iid] = ec2.launch()
     assert _summary(ec2, iid) == ("not-applicable", "not-applicable")  # pending
     ec2.advance()
