@@ -36,8 +36,12 @@ def command_then_restart_table(summary):
     return logic.table(summary)
 
 
+def command_then_restart_failure(summary):
+    return logic.failure_message(summary)
+
+
 class FilterModule(object):
     def filters(self):
         return dict((f.__name__, _raising_filter_errors(f)) for f in (
-            command_then_restart_groups, command_then_restart_summary, command_then_restart_table,
+            command_then_restart_groups, command_then_restart_summary, command_then_restart_table, command_then_restart_failure,
         ))

@@ -7,6 +7,7 @@ the role's filters call these on its variables and on instance_command's registe
   groups   the targets (the list, or the play's hosts) by cloud+region, in the order given, each id once
   summary  one row per target from the groups' runs, counts and ids per status, the groups, a one-line message
   table    the lines the role shows: a header, one line per instance, the message
+  failure  the role's closing failure message (the role decides whether to fail)
 
 The role checks the inputs itself (its asserts' words are part of its contract); these functions take what
 passed them. The waves and the rate control are instance_command's: a run here is one group's call.
@@ -162,3 +163,16 @@ def table(summary_):
                                    row["exit_code"] if row["exit_code"] is not None else "-", row["state"] or "-",
                                    _first_line(row)))
     return lines + [summary_["message"]]
+
+
+def failure_message(summary_):
+    """The role's closing failure: the failed groups' problems and the ids that failed, never started, are unknown.
+
+    Its words end with a space when nothing is unknown, as the role's message always did.
+    """
+    failed_groups = [group for group in summary_["groups"] if group.get("failed")]
+    ids = summary_["ids"]
+    unknown = ("Unknown (the call failed as a whole): %s." % ", ".join(ids["unknown"])) if ids["unknown"] else ""
+    return "command_then_restart: %d group(s) failed - %s. Failed: %s. Never started: %s. %s" % (
+        len(failed_groups), "; ".join(group.get("problem") for group in failed_groups),
+        ", ".join(ids["failed"]) or "none", ", ".join(ids["not_started"]) or "none", unknown)

@@ -152,3 +152,21 @@ def test_table_lines():
         "then restart: 3 targets, succeeded=1, failed=1, not_started=0, not_found=0, unknown=1; aws us-east-1: m",
     ]
     assert FILTERS["command_then_restart_table"](logic.summary(runs, OPTIONS)) == lines
+
+
+# failure
+
+def test_failure_names_the_problems_and_the_ids():
+    runs = [run("aws", "us-east-1", ["i-1"], failed=True, msg="AuthFailure", problem="aws us-east-1: AuthFailure"),
+            run("alicloud", "cn-hangzhou", ["i-2", "i-3"], skipped=True)]
+    assert FILTERS["command_then_restart_failure"](logic.summary(runs, OPTIONS)) == (
+        "command_then_restart: 1 group(s) failed - aws us-east-1: AuthFailure. Failed: none. "
+        "Never started: i-2, i-3. Unknown (the call failed as a whole): i-1.")
+
+
+def test_failure_without_unknown_ids_ends_as_the_role_always_did():
+    runs = [run("aws", "us-east-1", ["i-1", "i-2"], [result("i-1"), result("i-2", status="error")], failed=True,
+                problem="aws us-east-1: 1 errors > max_errors 0")]
+    assert logic.failure_message(logic.summary(runs, OPTIONS)) == (
+        "command_then_restart: 1 group(s) failed - aws us-east-1: 1 errors > max_errors 0. Failed: i-2. "
+        "Never started: none. ")
