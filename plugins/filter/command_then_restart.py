@@ -4,24 +4,10 @@
 """Filters the command_then_restart role decides with; the logic is plugin_utils/command_then_restart.py."""
 
 
-from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils.filter_errors import raising_filter_errors
 from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import command_then_restart as logic
-
-
-def _raising_filter_errors(function):
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except InputError as exc:
-            raise AnsibleFilterError(exc.message)
-        except TypeError as exc:  # a boolean argument that is not one (convert_bool's words)
-            raise AnsibleFilterError("%s: %s" % (function.__name__, exc))
-    wrapper.__name__ = function.__name__
-    wrapper.__doc__ = function.__doc__
-    return wrapper
 
 
 def command_then_restart_groups(instances=None, hostvars=None, play_hosts=None):
@@ -42,6 +28,6 @@ def command_then_restart_failure(summary):
 
 class FilterModule(object):
     def filters(self):
-        return dict((f.__name__, _raising_filter_errors(f)) for f in (
+        return dict((f.__name__, raising_filter_errors(f)) for f in (
             command_then_restart_groups, command_then_restart_summary, command_then_restart_table, command_then_restart_failure,
         ))

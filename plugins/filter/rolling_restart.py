@@ -4,24 +4,10 @@
 """Filters the rolling_restart role decides with; the logic is plugin_utils/rolling_restart.py."""
 
 
-from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils.filter_errors import raising_filter_errors
 from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import rolling_restart as logic
-
-
-def _raising_filter_errors(function):
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except InputError as exc:
-            raise AnsibleFilterError("rolling_restart: " + exc.message)
-        except TypeError as exc:  # a boolean argument that is not one (convert_bool's words)
-            raise AnsibleFilterError("%s: %s" % (function.__name__, exc))
-    wrapper.__name__ = function.__name__
-    wrapper.__doc__ = function.__doc__
-    return wrapper
 
 
 def rolling_restart_plan(options, instances=None, hostvars=None, play_hosts=None, check_mode=False):
@@ -50,7 +36,7 @@ def rolling_restart_failure(summary, fail_on_error=True, fail_on_not_found=False
 
 class FilterModule(object):
     def filters(self):
-        return dict((f.__name__, _raising_filter_errors(f)) for f in (
+        return dict((f.__name__, raising_filter_errors(f, "rolling_restart: ")) for f in (
             rolling_restart_plan, rolling_restart_waves, rolling_restart_start_groups, rolling_restart_record, rolling_restart_summary,
             rolling_restart_failure,
         ))

@@ -4,24 +4,10 @@
 """Filters the stop_then_release role decides with; the logic is plugin_utils/stop_then_release.py."""
 
 
-from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.cloudfleet.lifecycle.plugins.module_utils._core.errors import InputError
+from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils.filter_errors import raising_filter_errors
 from ansible_collections.cloudfleet.lifecycle.plugins.plugin_utils import stop_then_release as logic
-
-
-def _raising_filter_errors(function):
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except InputError as exc:
-            raise AnsibleFilterError(exc.message)
-        except TypeError as exc:  # a boolean argument that is not one (convert_bool's words)
-            raise AnsibleFilterError("%s: %s" % (function.__name__, exc))
-    wrapper.__name__ = function.__name__
-    wrapper.__doc__ = function.__doc__
-    return wrapper
 
 
 def stop_then_release_inputs(options):
@@ -65,7 +51,7 @@ def stop_then_release_failure(summary, fail_on_not_found=False):
 
 class FilterModule(object):
     def filters(self):
-        return dict((f.__name__, _raising_filter_errors(f)) for f in (
+        return dict((f.__name__, raising_filter_errors(f)) for f in (
             stop_then_release_inputs, fleet_groups, stop_then_release_plan, stop_then_release_stuck,
             stop_then_release_stopped, stop_then_release_without, stop_then_release_summary, stop_then_release_failure,
         ))
